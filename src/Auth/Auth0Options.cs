@@ -1,0 +1,80 @@
+using Microsoft.IdentityModel.Tokens;
+
+namespace Api.Auth;
+
+/// <summary>
+/// The <c>Auth0</c> configuration section: which tenant issues the API's access tokens and how
+/// strictly they are checked. Every default lives here; <see cref="Auth0OptionsValidator"/>
+/// refuses bad values at start-up.
+/// </summary>
+public sealed class Auth0Options
+{
+    public const string Section = "Auth0";
+
+    /// <summary>
+    /// Tenant domain (<c>dev-x.us.auth0.com</c>) or a full authority URL. <c>http://</c> is
+    /// accepted only for loopback hosts, so a token's keys can never be fetched in clear text
+    /// over a real network.
+    /// </summary>
+    public string? Domain { get; set; }
+
+    /// <summary>The API identifier: every token must carry it in <c>aud</c>.</summary>
+    public string? Audience { get; set; }
+
+    /// <summary>
+    /// Expected <c>iss</c>. Left empty, the <c>issuer</c> of the discovery document is used, which
+    /// avoids the trailing-slash mistake and follows custom domains.
+    /// </summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>Allowed <c>alg</c> values. Auth0 signs with RS256 unless told otherwise.</summary>
+    public IList<string> Algorithms { get; set; } = [];
+
+    /// <summary>
+    /// Tolerance on <c>exp</c> and <c>nbf</c>. JwtBearer's 5 minutes would keep an expired token
+    /// alive far longer than callers expect; 30 seconds absorbs ordinary clock drift.
+    /// </summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Claims whose values are permissions. Auth0 puts RBAC permissions in the <c>permissions</c>
+    /// array of user tokens and granted scopes, space-separated, in <c>scope</c> of
+    /// machine-to-machine tokens; reading both makes one endpoint rule work for both callers.
+    /// </summary>
+    public IList<string> PermissionClaims { get; set; } = [];
+
+    /// <summary>
+    /// Least time between two key refreshes caused by tokens with an unknown <c>kid</c>, so a
+    /// flood of forged tokens can never become a flood of requests to Auth0.
+    /// </summary>
+    public TimeSpan KeyRefreshCooldown { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the signing keys are refreshed when nothing asks for it.</summary>
+    public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Limit on each discovery or JWKS fetch, so a slow issuer cannot hold requests.</summary>
+    public TimeSpan MetadataTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal static readonly string[] DefaultAlgorithms = [SecurityAlgorithms.RsaSha256];
+    internal static readonly string[] DefaultPermissionClaims = ["permissions", "scope"];
+
+    /// <summary>
+    /// Lists bound from configuration are appended to, never replaced, so defaults for them are
+    /// filled in after binding, and only when configuration gave none.
+    /// </summary>
+    internal void ApplyListDefaults()
+    {
+        if (Algorithms.Count == 0)
+        {
+            Algorithms = [.. DefaultAlgorithms];
+        }
+
+        if (PermissionClaims.Count == 0)
+        {
+            PermissionClaims = [.. DefaultPermissionClaims];
+        }
+    }
+
+    /// <summary>The authority the domain names, always ending with a slash; null when it names none.</summary>
+    public Uri? Authority => Auth0Domain.ToAuthority(Domain);
+}

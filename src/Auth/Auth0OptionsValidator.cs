@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Api.Auth;
+
+/// <summary>
+/// Refuses, at start-up, every configuration that would make the API accept tokens it should
+/// not or refuse all of them; each message names the key and how to set it.
+/// </summary>
+public sealed class Auth0OptionsValidator : IValidateOptions<Auth0Options>
+{
+    /// <summary>Asymmetric JWS algorithms only: an HMAC key would have to be shared with every caller.</summary>
+    private static readonly HashSet<string> KnownAlgorithms = new(StringComparer.Ordinal)
+    {
+        SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
+        SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,
+        SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
+    };
+
+    private static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
+
+    public ValidateOptionsResult Validate(string? name, Auth0Options options)
+    {
+        var failures = new List<string>();
+
+        if (string.IsNullOrWhiteSpace(options.Domain))
+        {
+            failures.Add("Auth0:Domain is missing: set the environment variable Auth0__Domain or AUTH0_DOMAIN to your tenant domain (e.g. dev-x.us.auth0.com).");
+        }
+        else if (options.Authority is not { } authority)
+        {
+            failures.Add($"Auth0:Domain '{options.Domain}' is not a domain or an http(s) URL (Auth0__Domain / AUTH0_DOMAIN).");
+        }
+        else if (authority.Scheme == Uri.UriSchemeHttp && !Auth0Domain.IsLoopback(authority))
+        {
+            failures.Add($"Auth0:Domain '{options.Domain}' uses http:// for a host that is not loopback; use https:// (http is accepted only for localhost, 127.0.0.0/8 and ::1).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Audience))
+        {
+            failures.Add("Auth0:Audience is missing: set the environment variable Auth0__Audience or AUTH0_AUDIENCE to the API identifier.");
+        }
+
+        if (options.Issuer is { Length: > 0 } issuer && !Uri.TryCreate(issuer, UriKind.Absolute, out _))
+        {
+            failures.Add($"Auth0:Issuer '{issuer}' is not an absolute URL (Auth0__Issuer).");
+        }
+
+        foreach (var algorithm in options.Algorithms.Where(a => !KnownAlgorithms.Contains(a)))
+        {
+            failures.Add(algorithm.StartsWith("HS", StringComparison.OrdinalIgnoreCase) || algorithm.Equals("none", StringComparison.OrdinalIgnoreCase)
+                ? $"Auth0:Algorithms contains '{algorithm}', which is never allowed: use asymmetric algorithms (RS256, PS256, ES256, ...)."
+                : $"Auth0:Algorithms contains the unknown algorithm '{algorithm}'; allowed: {string.Join(", ", KnownAlgorithms)}.");
+        }
+
+        if (options.ClockSkew < TimeSpan.Zero || options.ClockSkew > MaxClockSkew)
+        {
+            failures.Add($"Auth0:ClockSkew '{options.ClockSkew}' must be between 00:00:00 and 00:05:00.");
+        }
+
+        if (options.PermissionClaims.Any(string.IsNullOrWhiteSpace))
+        {
+            failures.Add("Auth0:PermissionClaims contains an empty claim name.");
+        }
+
+        AddIfNotPositive(failures, nameof(options.KeyRefreshCooldown), options.KeyRefreshCooldown);
+        AddIfNotPositive(failures, nameof(options.KeyRefreshInterval), options.KeyRefreshInterval);
+        AddIfNotPositive(failures, nameof(options.MetadataTimeout), options.MetadataTimeout);
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void AddIfNotPositive(List<string> failures, string key, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            failures.Add($"Auth0:{key} '{value}' must be a positive duration.");
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Text;
+using FastEndpoints;
+
+namespace Api.Auth;
+
+/// <summary>
+/// What a refused request looks like on the wire: the RFC 6750 §3 <c>WWW-Authenticate</c>
+/// challenge plus an RFC 9457 problem body. JwtBearer writes 401 with an empty body and 403 with
+/// neither header nor body, so both are written here.
+/// </summary>
+public static class BearerChallenges
+{
+    private const string ErrorCodesReference = "https://datatracker.ietf.org/doc/html/rfc6750#section-3.1";
+
+    public static async Task WriteAsync(HttpContext context, TokenRefusal refusal, string? requiredScope = null, TimeSpan? retryAfter = null)
+    {
+        var response = context.Response;
+        response.StatusCode = refusal.Status;
+        if (refusal.Status == StatusCodes.Status503ServiceUnavailable)
+        {
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling((retryAfter ?? TimeSpan.FromSeconds(1)).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            response.Headers.WWWAuthenticate = Challenge(refusal, requiredScope);
+        }
+
+        var extensions = new Dictionary<string, object?> { ["reason"] = refusal.Reason };
+        if (refusal.Error is not null)
+        {
+            extensions["error"] = refusal.Error;
+        }
+
+        if (requiredScope is not null)
+        {
+            extensions["requiredPermissions"] = requiredScope.Split(' ');
+        }
+
+        await TypedResults.Problem(
+            detail: refusal.Description,
+            statusCode: refusal.Status,
+            type: refusal.Error is null ? null : ErrorCodesReference,
+            extensions: extensions).ExecuteAsync(context);
+    }
+
+    /// <summary>The permissions an endpoint asks for, as FastEndpoints recorded them.</summary>
+    public static (string Scope, string Description)? RequiredPermissions(HttpContext context)
+    {
+        var definition = context.GetEndpoint()?.Metadata.GetMetadata<EndpointDefinition>();
+        if (definition?.AllowedPermissions is not { Count: > 0 } permissions)
+        {
+            return null;
+        }
+
+        var scope = string.Join(' ', permissions);
+        var description = permissions.Count == 1
+            ? $"This endpoint needs the permission '{permissions[0]}'."
+            : definition.AllowAnyPermission
+                ? $"This endpoint needs one of the permissions: {string.Join(", ", permissions)}."
+                : $"This endpoint needs all of the permissions: {string.Join(", ", permissions)}.";
+        return (scope, description);
+    }
+
+    private static string Challenge(TokenRefusal refusal, string? scope)
+    {
+        // RFC 6750 §3.1: with no credentials at all the challenge carries no error code.
+        if (refusal.Error is null)
+        {
+            return "Bearer";
+        }
+
+        var challenge = new StringBuilder("Bearer error=\"").Append(refusal.Error).Append('"');
+        challenge.Append(", error_description=\"").Append(QuotedStringSafe(refusal.Description)).Append('"');
+        if (scope is not null)
+        {
+            challenge.Append(", scope=\"").Append(QuotedStringSafe(scope)).Append('"');
+        }
+
+        return challenge.ToString();
+    }
+
+    /// <summary>RFC 6750 §3 allows only %x20-21 / %x23-5B / %x5D-7E inside these values.</summary>
+    private static string QuotedStringSafe(string value)
+    {
+        var safe = new StringBuilder(value.Length);
+        foreach (var c in value)
+        {
+            safe.Append(c is >= ' ' and <= '~' and not '"' and not '\\' ? c : '\'');
+        }
+
+        return safe.ToString();
+    }
+}

@@ -1,0 +1,12 @@
+using FastEndpoints;
+
+namespace Api.Features.Private;
+
+/// <summary>Declares no rule: FastEndpoints' secure default lets any valid token in.</summary>
+public sealed class Endpoint : EndpointWithoutRequest<Response>
+{
+    public override void Configure() => Get("/api/private");
+
+    public override Task HandleAsync(CancellationToken ct) =>
+        Send.OkAsync(new Response("Hello from a private endpoint! You need to be authenticated to see this."), ct);
+}

@@ -1,0 +1,3 @@
+namespace Api.Features.Private;
+
+public sealed record Response(string Message);

@@ -1,0 +1,3 @@
+namespace Api.Features.PrivateScoped;
+
+public sealed record Response(string Message);

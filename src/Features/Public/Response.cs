@@ -1,0 +1,3 @@
+namespace Api.Features.Public;
+
+public sealed record Response(string Message);
