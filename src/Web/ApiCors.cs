@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Cors.Infrastructure;
+
 namespace Api.Web;
 
 /// <summary>
@@ -6,15 +8,20 @@ namespace Api.Web;
 /// </summary>
 public static class ApiCors
 {
-    public static IServiceCollection AddApiCors(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddApiCors(this IServiceCollection services)
     {
-        var origins = configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [];
-        return services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
-            .WithOrigins(origins)
-            .WithMethods("GET", "POST")
-            .WithHeaders("Authorization", "Content-Type")
-            // A frontend needs the challenge to tell an expired token from a missing permission.
-            .WithExposedHeaders("WWW-Authenticate", "Retry-After")
-            .SetPreflightMaxAge(TimeSpan.FromHours(1))));
+        services.AddCors();
+        services.AddOptions<CorsOptions>().Configure<IConfiguration>((cors, configuration) =>
+        {
+            var origins = configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [];
+            cors.AddDefaultPolicy(policy => policy
+                .WithOrigins(origins)
+                .WithMethods("GET", "POST")
+                .WithHeaders("Authorization", "Content-Type")
+                // A frontend needs the challenge to tell an expired token from a missing permission.
+                .WithExposedHeaders("WWW-Authenticate", "Retry-After")
+                .SetPreflightMaxAge(TimeSpan.FromHours(1)));
+        });
+        return services;
     }
 }

@@ -1,0 +1,71 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+
+namespace Api.Tests.TestKit;
+
+/// <summary>
+/// The API itself, on Kestrel at a random 127.0.0.1 port, configured to trust
+/// <paramref name="issuer"/>: every request a test sends crosses real HTTP, CORS, JwtBearer
+/// and FastEndpoints' authorization. Extra settings override appsettings.json.
+/// </summary>
+public sealed class ApiFactory(TestIssuer issuer, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Production")
+    : WebApplicationFactory<Program>
+{
+    public const string Audience = "https://api.example.test";
+
+    public TestIssuer Issuer => issuer;
+
+    public TokenFactory Tokens { get; } = new(issuer, Audience);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.UseEnvironment(environment);
+        builder.ConfigureAppConfiguration(configuration =>
+        {
+            configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Auth0:Domain"] = issuer.Authority.AbsoluteUri,
+                ["Auth0:Audience"] = Audience,
+            });
+            if (settings is not null)
+            {
+                configuration.AddInMemoryCollection(settings);
+            }
+        });
+    }
+
+    /// <summary>Starts the server and waits (at most <paramref name="timeout"/>) until it holds the signing keys.</summary>
+    public async Task<ApiFactory> StartAndWaitUntilReadyAsync(TimeSpan? timeout = null)
+    {
+        StartServer();
+        using var client = CreateClient();
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            using var response = await client.GetAsync("/health/ready");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return this;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The API did not become ready: /health/ready answered {(int)response.StatusCode}.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>A client that sends <paramref name="token"/> as its bearer token.</summary>
+    public HttpClient CreateClient(string token)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        return client;
+    }
+}
