@@ -1,11 +1,12 @@
 using Api.Auth;
+using Api.Auth.DevIssuer;
 using Api.Web;
 using FastEndpoints;
-using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddAuth0Authentication();
+builder.AddDevIssuer();
 builder.Services.AddApiCors();
 builder.Services.AddProblemResponses();
 builder.Services.AddFastEndpoints();
@@ -19,14 +20,6 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseFastEndpoints(c => c.Errors.UseProblemDetails());
 app.MapHealthEndpoints();
+app.MapDevIssuer();
 
-try
-{
-    await app.RunAsync();
-    return 0;
-}
-catch (OptionsValidationException)
-{
-    // The host has already logged which settings are wrong ("Hosting failed to start").
-    return 1;
-}
+app.Run();

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Options;
+
+namespace Api.Auth.DevIssuer;
+
+/// <summary>
+/// Decides whether the dev issuer runs: only in Development, and only while no Auth0 domain is
+/// configured. Decided from the final configuration and environment, so nothing set later (a
+/// test host, the command line) can switch it on anywhere else.
+/// </summary>
+public sealed class DevIssuerSwitch(IHostEnvironment environment, IConfiguration configuration, IOptions<DevIssuerOptions> options)
+{
+    private const string DefaultIssuer = "http://localhost:5080/";
+
+    public bool IsOn { get; } = environment.IsDevelopment()
+        && string.IsNullOrWhiteSpace(configuration[$"{Auth0Options.Section}:{nameof(Auth0Options.Domain)}"]);
+
+    /// <summary>The dev issuer's <c>iss</c>, always ending with a slash like Auth0's.</summary>
+    public string Issuer { get; } = Auth0Domain.ToAuthority(options.Value.Issuer ?? FirstListenAddress(configuration))?.AbsoluteUri
+        ?? DefaultIssuer;
+
+    /// <summary>
+    /// What <c>dotnet run</c> listens on (launchSettings' applicationUrl arrives as <c>urls</c>),
+    /// with wildcard hosts read as localhost.
+    /// </summary>
+    private static string? FirstListenAddress(IConfiguration configuration)
+    {
+        var first = configuration["urls"]?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .FirstOrDefault(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase));
+        return first is null || first.EndsWith(":0", StringComparison.Ordinal)
+            ? null
+            : first.Replace("://*", "://localhost", StringComparison.Ordinal)
+                .Replace("://+", "://localhost", StringComparison.Ordinal)
+                .Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal)
+                .Replace("://[::]", "://localhost", StringComparison.Ordinal);
+    }
+}
