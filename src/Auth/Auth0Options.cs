@@ -52,7 +52,10 @@ public sealed class Auth0Options
     /// <summary>How often the signing keys are refreshed when nothing asks for it.</summary>
     public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Limit on each discovery or JWKS fetch, so a slow issuer cannot hold requests.</summary>
+    /// <summary>
+    /// Limit on one fetch of the keys (discovery document and JWKS together), so a slow issuer
+    /// cannot hold the requests that wait for an unknown-<c>kid</c> refresh.
+    /// </summary>
     public TimeSpan MetadataTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     internal static readonly string[] DefaultAlgorithms = [SecurityAlgorithms.RsaSha256];

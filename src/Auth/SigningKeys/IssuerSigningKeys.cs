@@ -124,9 +124,22 @@ public sealed partial class IssuerSigningKeys(
             RequireHttps = authority.Scheme == Uri.UriSchemeHttps,
         };
 
-        var configuration = await OpenIdConnectConfigurationRetriever
-            .GetAsync(new Uri(authority, ".well-known/openid-configuration").AbsoluteUri, retriever, timeout.Token)
-            .ConfigureAwait(false);
+        OpenIdConnectConfiguration configuration;
+        try
+        {
+            // The time limit is for discovery and JWKS together, which is what a waiting request
+            // sees. WaitAsync enforces it because HttpDocumentRetriever never hands the token to
+            // HttpClient; the client's own Timeout (the same value) ends the abandoned request.
+            configuration = await OpenIdConnectConfigurationRetriever
+                .GetAsync(new Uri(authority, ".well-known/openid-configuration").AbsoluteUri, retriever, timeout.Token)
+                .WaitAsync(timeout.Token)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (timeout.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The issuer did not answer within {settings.MetadataTimeout} (Auth0:MetadataTimeout).", e);
+        }
+
         if (configuration.SigningKeys.Count == 0)
         {
             throw new InvalidOperationException($"The JWKS at '{configuration.JwksUri}' holds no signing keys.");
