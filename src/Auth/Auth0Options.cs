@@ -49,7 +49,12 @@ public sealed class Auth0Options
     /// </summary>
     public TimeSpan KeyRefreshCooldown { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often the signing keys are refreshed when nothing asks for it.</summary>
+    /// <summary>
+    /// How often the signing keys are refreshed when nothing asks for it, and the longest wait
+    /// between retries while a refresh keeps failing with keys held. Auth0 publishes a new key
+    /// before signing with it, and an unknown <c>kid</c> refreshes at once, so this only bounds
+    /// how long a withdrawn key stays trusted.
+    /// </summary>
     public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
