@@ -30,7 +30,7 @@ public sealed class UnknownKidFloodTests
         Assert.Equal(issuer.JwksRequests, issuer.DiscoveryRequests);
         var cooldownLines = api.Logs.Count(LogLevel.Information, "cooldown active");
         Assert.InRange(cooldownLines, 1, issuer.JwksRequests);
-        var afterTwoFloods = $"600 requests in {started.Elapsed.TotalSeconds:F1} s: {issuer.JwksRequests} JWKS fetch(es), {cooldownLines} cooldown log line(s)";
+        var afterTwoFloods = $"2 x 300 unknown-kid tokens (+40 valid) in {started.Elapsed.TotalSeconds:F1} s: {issuer.JwksRequests} JWKS fetch(es), {cooldownLines} cooldown log line(s)";
 
         // Once the cooldown is over, an unknown kid may refresh again (once).
         var fetchesBefore = issuer.JwksRequests;
@@ -42,7 +42,7 @@ public sealed class UnknownKidFloodTests
         Assert.InRange(issuer.JwksRequests - fetchesBefore, 1, CooldownWindows(restarted.Elapsed));
         Assert.Equal(0, api.Logs.Count(LogLevel.Information, "Signing keys changed"));
         TestContext.Current.TestOutputHelper?.WriteLine(
-            $"{afterTwoFloods}; after the cooldown, 300 more: {issuer.JwksRequests - fetchesBefore} more JWKS fetch(es), " +
+            $"{afterTwoFloods}; after the cooldown, 300 more unknown kids: {issuer.JwksRequests - fetchesBefore} more JWKS fetch(es), " +
             $"{api.Logs.Count(LogLevel.Information, "cooldown active")} cooldown log lines");
     }
 
