@@ -49,10 +49,18 @@ public sealed class Auth0Options
     /// </summary>
     public TimeSpan KeyRefreshCooldown { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often the signing keys are refreshed when nothing asks for it.</summary>
+    /// <summary>
+    /// How often the signing keys are refreshed when nothing asks for it, and the longest wait
+    /// between retries while a refresh keeps failing with keys held. Auth0 publishes a new key
+    /// before signing with it, and an unknown <c>kid</c> refreshes at once, so this only bounds
+    /// how long a withdrawn key stays trusted.
+    /// </summary>
     public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Limit on each discovery or JWKS fetch, so a slow issuer cannot hold requests.</summary>
+    /// <summary>
+    /// Limit on one fetch of the keys (discovery document and JWKS together), so a slow issuer
+    /// cannot hold the requests that wait for an unknown-<c>kid</c> refresh.
+    /// </summary>
     public TimeSpan MetadataTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     internal static readonly string[] DefaultAlgorithms = [SecurityAlgorithms.RsaSha256];

@@ -14,8 +14,14 @@ public sealed class Auth0TokenHandler(IssuerSigningKeys keys) : JsonWebTokenHand
     public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
     {
         var result = await base.ValidateTokenAsync(token, validationParameters).ConfigureAwait(false);
+
+        // With TryAllIssuerSigningKeys off, IdentityModel 8.19 reports a kid missing from the keys as
+        // SecurityTokenSignatureKeyNotFoundException (IDX10500). Only a token that names a kid can
+        // be helped by a refresh, and only keys that hold that kid are worth a second check.
         if (result.Exception is SecurityTokenSignatureKeyNotFoundException
-            && await keys.RefreshForUnknownKeyAsync(CancellationToken.None).ConfigureAwait(false) is { } refreshed)
+            && KeyIdOf(token) is { } keyId
+            && await keys.RefreshForUnknownKeyAsync(keyId, CancellationToken.None).ConfigureAwait(false) is { } refreshed
+            && IssuerSigningKeys.Holds(refreshed, keyId))
         {
             var retry = validationParameters.Clone();
             retry.IssuerSigningKeys = refreshed.SigningKeys;
@@ -28,5 +34,18 @@ public sealed class Auth0TokenHandler(IssuerSigningKeys keys) : JsonWebTokenHand
         }
 
         return result;
+    }
+
+    /// <summary>The token's <c>kid</c>; it was read once already, so this only fails on a token that never got that far.</summary>
+    private string? KeyIdOf(string token)
+    {
+        try
+        {
+            return ReadJsonWebToken(token).Kid is { Length: > 0 } kid ? kid : null;
+        }
+        catch (Exception e) when (e is ArgumentException or SecurityTokenMalformedException)
+        {
+            return null;
+        }
     }
 }

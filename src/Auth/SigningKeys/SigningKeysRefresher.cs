@@ -4,13 +4,13 @@ namespace Api.Auth.SigningKeys;
 
 /// <summary>
 /// Obtains the signing keys at start-up, retrying with backoff while the issuer is unreachable
-/// (the API starts anyway and answers 503 meanwhile), then refreshes them periodically.
+/// (the API starts anyway and answers 503 meanwhile), then refreshes them every
+/// <see cref="Auth0Options.KeyRefreshInterval"/>. <see cref="IssuerSigningKeys"/> logs the outcomes.
 /// </summary>
-public sealed partial class SigningKeysRefresher(
+public sealed class SigningKeysRefresher(
     IssuerSigningKeys keys,
     IOptions<Auth0Options> options,
-    TimeProvider time,
-    ILogger<SigningKeysRefresher> logger) : BackgroundService
+    TimeProvider time) : BackgroundService
 {
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxRetry = TimeSpan.FromSeconds(30);
@@ -18,24 +18,18 @@ public sealed partial class SigningKeysRefresher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
-        var obtained = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             var refreshed = await keys.RefreshAsync().WaitAsync(stoppingToken).ConfigureAwait(false);
             TimeSpan wait;
             if (refreshed is not null)
             {
-                if (!obtained)
-                {
-                    obtained = true;
-                    LogObtained(logger, failures + 1);
-                }
-
                 failures = 0;
                 wait = options.Value.KeyRefreshInterval;
             }
             else
             {
+                // With keys held, a retry never waits longer than the regular refresh would.
                 failures++;
                 wait = Backoff(failures);
                 if (keys.HasKeys && wait > options.Value.KeyRefreshInterval)
@@ -54,7 +48,4 @@ public sealed partial class SigningKeysRefresher(
         var wait = FirstRetry * Math.Pow(2, Math.Min(failures - 1, 16));
         return wait < MaxRetry ? wait : MaxRetry;
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Signing keys obtained after {Attempts} attempt(s)")]
-    private static partial void LogObtained(ILogger logger, int attempts);
 }

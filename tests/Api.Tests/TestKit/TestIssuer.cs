@@ -20,6 +20,7 @@ namespace Api.Tests.TestKit;
 public sealed class TestIssuer : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, SigningKey> published = new();
+    private readonly ConcurrentBag<SigningKey> owned = [];
     private WebApplication? server;
     private int discoveryRequests;
     private int jwksRequests;
@@ -58,8 +59,15 @@ public sealed class TestIssuer : IAsyncDisposable
         return issuer;
     }
 
-    /// <summary>Puts a key into the JWKS (a rotation publishes the new key before signing with it).</summary>
-    public void Publish(SigningKey key) => published[key.KeyId] = key;
+    /// <summary>
+    /// Puts a key into the JWKS (a rotation publishes the new key before signing with it). The
+    /// issuer disposes it at the end, withdrawn or not.
+    /// </summary>
+    public void Publish(SigningKey key)
+    {
+        published[key.KeyId] = key;
+        owned.Add(key);
+    }
 
     /// <summary>Takes a key out of the JWKS.</summary>
     public void Withdraw(SigningKey key) => published.TryRemove(key.KeyId, out _);
@@ -115,7 +123,7 @@ public sealed class TestIssuer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        foreach (var key in published.Values)
+        foreach (var key in owned.Distinct())
         {
             key.Dispose();
         }

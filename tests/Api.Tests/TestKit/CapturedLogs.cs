@@ -1,0 +1,38 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace Api.Tests.TestKit;
+
+/// <summary>
+/// Every log line an <see cref="ApiFactory"/>'s API writes (after the usual level filters), so a
+/// test can check what was logged and how often.
+/// </summary>
+public sealed class CapturedLogs : ILoggerProvider
+{
+    private readonly ConcurrentQueue<LogLine> lines = new();
+
+    public IReadOnlyList<LogLine> All => [.. lines];
+
+    /// <summary>Lines at <paramref name="level"/> whose message contains <paramref name="text"/>.</summary>
+    public int Count(LogLevel level, string text) =>
+        lines.Count(l => l.Level == level && l.Message.Contains(text, StringComparison.Ordinal));
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturedLogs sink, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            sink.lines.Enqueue(new LogLine(category, logLevel, formatter(state, exception)));
+    }
+}
+
+public sealed record LogLine(string Category, LogLevel Level, string Message);
