@@ -10,6 +10,7 @@ namespace Api.Auth.SigningKeys;
 public sealed class SigningKeysRefresher(
     IssuerSigningKeys keys,
     IOptions<Auth0Options> options,
+    IHostApplicationLifetime lifetime,
     TimeProvider time) : BackgroundService
 {
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250);
@@ -17,6 +18,14 @@ public sealed class SigningKeysRefresher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // In Development the issuer is this very process (the dev issuer): asking before the server
+        // listens would only fail and log an outage that is not one. Elsewhere this costs milliseconds.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            await started.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+        }
+
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
