@@ -23,25 +23,26 @@ public static class Auth0Authentication
         services.AddHttpClient(IssuerSigningKeys.HttpClientName, (provider, client) =>
             client.Timeout = provider.GetRequiredService<IOptions<Auth0Options>>().Value.MetadataTimeout);
         services.AddSingleton<IssuerSigningKeys>();
+        services.AddSingleton<ValidatedTokenCache>();
         services.AddHostedService<SigningKeysRefresher>();
         services.AddHealthChecks().AddCheck<SigningKeysHealthCheck>("signing-keys", tags: ["ready"]);
 
         services.AddSingleton<Auth0BearerEvents>();
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<Auth0Options>, IssuerSigningKeys>((jwt, auth0, keys) => Configure(jwt, auth0.Value, keys));
+            .Configure<IOptions<Auth0Options>, IssuerSigningKeys, ValidatedTokenCache>((jwt, auth0, keys, cache) => Configure(jwt, auth0.Value, keys, cache));
         services.AddAuthorization();
         return builder;
     }
 
-    private static void Configure(JwtBearerOptions jwt, Auth0Options auth0, IssuerSigningKeys keys)
+    private static void Configure(JwtBearerOptions jwt, Auth0Options auth0, IssuerSigningKeys keys, ValidatedTokenCache cache)
     {
         jwt.Audience = auth0.Audience;
         jwt.ConfigurationManager = keys;
         jwt.RefreshOnIssuerKeyNotFound = false; // Auth0TokenHandler refreshes and re-checks instead.
         jwt.MapInboundClaims = false; // keep Auth0's claim names (sub, azp, scope, permissions)
         jwt.TokenHandlers.Clear();
-        jwt.TokenHandlers.Add(new Auth0TokenHandler(keys));
+        jwt.TokenHandlers.Add(new Auth0TokenHandler(keys, cache));
         jwt.EventsType = typeof(Auth0BearerEvents);
 
         var parameters = jwt.TokenValidationParameters;

@@ -63,6 +63,12 @@ public sealed class Auth0Options
     /// </summary>
     public TimeSpan MetadataTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How many validated tokens <see cref="ValidatedTokenCache"/> remembers (0 turns it off). A
+    /// machine-to-machine caller reuses one token for hours; each entry costs a few KB.
+    /// </summary>
+    public int TokenCacheSize { get; set; } = 10_000;
+
     internal static readonly string[] DefaultAlgorithms = [SecurityAlgorithms.RsaSha256];
     internal static readonly string[] DefaultPermissionClaims = ["permissions", "scope"];
 

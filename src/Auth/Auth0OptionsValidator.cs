@@ -63,6 +63,11 @@ public sealed class Auth0OptionsValidator : IValidateOptions<Auth0Options>
             failures.Add("Auth0:PermissionClaims contains an empty claim name.");
         }
 
+        if (options.TokenCacheSize < 0)
+        {
+            failures.Add($"Auth0:TokenCacheSize '{options.TokenCacheSize}' must be 0 (off) or a positive number of tokens.");
+        }
+
         AddIfNotPositive(failures, nameof(options.KeyRefreshCooldown), options.KeyRefreshCooldown);
         AddIfNotPositive(failures, nameof(options.KeyRefreshInterval), options.KeyRefreshInterval);
         AddIfNotPositive(failures, nameof(options.MetadataTimeout), options.MetadataTimeout);

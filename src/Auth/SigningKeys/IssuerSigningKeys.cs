@@ -49,6 +49,9 @@ public sealed partial class IssuerSigningKeys(
     /// <summary>True once keys have been obtained; they are then kept through any later failure.</summary>
     public bool HasKeys => current is not null;
 
+    /// <summary>The configuration (issuer and keys) tokens are checked against now; null before the first fetch.</summary>
+    public OpenIdConnectConfiguration? Current => current?.Result;
+
     /// <summary>When the next background attempt is due, for <c>Retry-After</c> while there are no keys.</summary>
     public DateTimeOffset NextAttemptAt
     {
