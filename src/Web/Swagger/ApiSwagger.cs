@@ -47,20 +47,20 @@ public static class ApiSwagger
             return app;
         }
 
-        // The OAuth settings come from Auth0Options. They are read on the first request for the UI, not
-        // here, so that a bad Auth0 configuration is still refused by start-up validation with its
-        // own message; NSwag reads its settings object on every request for the page.
+        // The OAuth settings need Auth0Options, read at the first request for the UI rather than
+        // here, so a bad Auth0 configuration is still refused by start-up validation with its own
+        // message. NSwag renders the page from its settings object on every request.
         SwaggerUiSettings? ui = null;
-        var oauth = new Lazy<SwaggerUiSettings>(() =>
+        var oauthApplied = new Lazy<bool>(() =>
         {
             SwaggerUiOAuth.Apply(ui!, app.Services.GetRequiredService<IOptions<Auth0Options>>().Value, swagger);
-            return ui!;
+            return true;
         });
         app.Use((context, next) =>
         {
             if (context.Request.Path.StartsWithSegments(UiPath))
             {
-                _ = oauth.Value;
+                _ = oauthApplied.Value;
             }
 
             return next(context);

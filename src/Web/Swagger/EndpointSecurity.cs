@@ -1,11 +1,11 @@
 using FastEndpoints;
 using FastEndpoints.Swagger;
-using ProblemDetails = Microsoft.AspNetCore.Mvc.ProblemDetails;
 using Namotion.Reflection;
 using NJsonSchema;
 using NSwag;
 using NSwag.Generation.Processors;
 using NSwag.Generation.Processors.Contexts;
+using ProblemDetails = Microsoft.AspNetCore.Mvc.ProblemDetails;
 
 namespace Api.Web.Swagger;
 

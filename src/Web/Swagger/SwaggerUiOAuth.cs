@@ -42,10 +42,11 @@ public static class SwaggerUiOAuth
 
     /// <summary>
     /// Rewrites Swagger UI's client-credentials token request into the one Auth0 documents:
-    /// grant_type, client_id, client_secret and audience in the form body. Swagger UI sends the
-    /// client with HTTP Basic and an empty <c>scope</c>; the Basic credentials move into the body
-    /// (Auth0's default client_secret_post, and no RFC 6749 §2.3.1 encoding mismatch), the empty
-    /// scope is dropped (it would ask for no permissions). Other requests pass untouched.
+    /// grant_type, client_id, client_secret and audience in the form body. Swagger UI authenticates
+    /// the client with HTTP Basic and always sends <c>scope</c>, empty when no box is ticked: the
+    /// credentials move into the body (client_secret_post, the default of an Auth0 M2M application,
+    /// and no RFC 6749 §2.3.1 encoding question), and an empty scope is dropped so the token carries
+    /// every permission granted to the client. Every other request passes untouched.
     /// </summary>
     internal static string ClientCredentialsInterceptor(string tokenUrl, string audience) => $$"""
         function (request) {

@@ -192,6 +192,16 @@ public sealed partial class SwaggerDocumentTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task A_ClientId_that_could_break_out_of_the_page_script_refuses_start_up()
+    {
+        // NSwag writes the client id into the page's JavaScript unescaped.
+        await using var api = new ApiFactory(fixture.Issuer, new Dictionary<string, string?> { ["Swagger:ClientId"] = "x\"});alert(1);//" });
+
+        var refusal = await Assert.ThrowsAnyAsync<Exception>(() => api.StartAndWaitUntilReadyAsync());
+        Assert.Contains("Swagger:ClientId", refusal.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Swagger_Enabled_false_serves_neither_document_nor_UI()
     {
         await using var api = await fixture.StartApiAsync(new Dictionary<string, string?> { ["Swagger:Enabled"] = "false" });
