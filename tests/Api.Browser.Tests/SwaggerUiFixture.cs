@@ -52,12 +52,7 @@ public sealed class SwaggerUiFixture : IAsyncLifetime
             return;
         }
 
-        Api = ApiProcess.Start(new Dictionary<string, string?>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["DevIssuer__KeyPath"] = Path.Combine(keyDirectory, "signing-key.pem"),
-        });
-        await Api.WaitUntilReadyAsync(StartupTimeout);
+        Api = await StartApiAsync();
 
         Assertions.SetDefaultExpectTimeout((float)PageTimeout.TotalMilliseconds);
         playwright = await Playwright.CreateAsync();
@@ -67,6 +62,32 @@ public sealed class SwaggerUiFixture : IAsyncLifetime
             Headless = true,
             Args = ChromiumArgs,
         });
+    }
+
+    /// <summary>Starts another API process like <see cref="Api"/>, with <paramref name="settings"/> on top.</summary>
+    public async Task<ApiProcess> StartApiAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["DevIssuer__KeyPath"] = Path.Combine(keyDirectory, "signing-key.pem"),
+        };
+        foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
+        {
+            environment[name] = value;
+        }
+
+        var api = ApiProcess.Start(environment);
+        try
+        {
+            await api.WaitUntilReadyAsync(StartupTimeout);
+            return api;
+        }
+        catch
+        {
+            await api.DisposeAsync();
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()

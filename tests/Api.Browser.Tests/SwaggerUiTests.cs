@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Api.Tests.TestKit;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -47,11 +48,37 @@ public sealed class SwaggerUiTests(SwaggerUiFixture fixture) : IClassFixture<Swa
         await Expect(response.Locator(".response-col_description")).ToContainTextAsync("read:messages");
     }
 
-    /// <summary>A fresh browser context per test: no authorization carries over.</summary>
-    private async Task<IPage> OpenSwaggerUiAsync()
+    [Fact]
+    public async Task With_a_SPA_client_id_sign_in_goes_to_authorize_with_PKCE_and_the_audience()
     {
         BrowserTests.RequireChromium();
-        context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.Api.BaseAddress.AbsoluteUri });
+        await using var api = await fixture.StartApiAsync(new Dictionary<string, string?> { ["Swagger__ClientId"] = "spa-client-id" });
+        var page = await OpenSwaggerUiAsync(api);
+        // The dev issuer has no sign-in page; the request Swagger UI makes for it is what matters.
+        await page.Context.RouteAsync("**/authorize?**", route => route.FulfillAsync(new() { Body = "sign-in page" }));
+
+        await page.Locator(".scheme-container button.authorize").ClickAsync();
+        var section = page.Locator(".modal-ux .auth-container").Filter(new() { HasText = "authorizationCode with PKCE" });
+        await Expect(section.Locator("input#client_id_authorizationCode")).ToHaveValueAsync("spa-client-id");
+        await Expect(section.Locator("input#client_secret_authorizationCode")).ToHaveValueAsync("");
+        var signIn = await page.RunAndWaitForPopupAsync(() => section.Locator("button.authorize").ClickAsync());
+
+        var authorize = new Uri(signIn.Url);
+        var query = System.Web.HttpUtility.ParseQueryString(authorize.Query);
+        Assert.Equal($"{api.BaseAddress.AbsoluteUri}authorize", authorize.GetLeftPart(UriPartial.Path));
+        Assert.Equal("code", query["response_type"]);
+        Assert.Equal("spa-client-id", query["client_id"]);
+        Assert.Equal(Audience, query["audience"]);
+        Assert.Equal("S256", query["code_challenge_method"]);
+        Assert.False(string.IsNullOrEmpty(query["code_challenge"]));
+        Assert.Equal($"{api.BaseAddress.GetLeftPart(UriPartial.Authority)}/swagger/oauth2-redirect.html", query["redirect_uri"]);
+    }
+
+    /// <summary>A fresh browser context per test: no authorization carries over.</summary>
+    private async Task<IPage> OpenSwaggerUiAsync(ApiProcess? api = null)
+    {
+        BrowserTests.RequireChromium();
+        context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = (api ?? fixture.Api).BaseAddress.AbsoluteUri });
         context.SetDefaultTimeout((float)SwaggerUiFixture.PageTimeout.TotalMilliseconds);
         var page = await context.NewPageAsync();
         await page.GotoAsync("/swagger");
