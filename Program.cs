@@ -1,6 +1,7 @@
 using Api.Auth;
 using Api.Auth.DevIssuer;
 using Api.Web;
+using Api.Web.Swagger;
 using FastEndpoints;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,6 +11,7 @@ builder.AddDevIssuer();
 builder.Services.AddApiCors();
 builder.Services.AddProblemResponses();
 builder.Services.AddFastEndpoints();
+builder.AddApiSwagger();
 
 var app = builder.Build();
 
@@ -19,6 +21,7 @@ app.BlockFastEndpointsTestRoutes();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseFastEndpoints(c => c.Errors.UseProblemDetails());
+app.UseApiSwagger();
 app.MapHealthEndpoints();
 app.MapDevIssuer();
 

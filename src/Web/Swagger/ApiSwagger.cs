@@ -1,0 +1,79 @@
+using Api.Auth;
+using FastEndpoints.Swagger;
+using Microsoft.Extensions.Options;
+using NSwag.AspNetCore;
+
+namespace Api.Web.Swagger;
+
+/// <summary>
+/// The OpenAPI document (<c>/swagger/v1/swagger.json</c>) and Swagger UI (<c>/swagger</c>), on
+/// unless <c>Swagger:Enabled</c> is false. Both are plain middleware, outside endpoint
+/// authorization: anyone may read them, and they hold no secret.
+/// </summary>
+public static class ApiSwagger
+{
+    public const string UiPath = "/swagger";
+    public const string DocumentPath = "/swagger/v1/swagger.json";
+
+    public static WebApplicationBuilder AddApiSwagger(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<SwaggerOptions>().BindConfiguration(SwaggerOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SwaggerOptions>, SwaggerOptions.Validator>();
+        services.SwaggerDocument(document =>
+        {
+            document.EnableJWTBearerAuth = false; // its scheme is named JWTBearerAuth; SecuritySchemes names ours
+            document.DocumentSettings = settings =>
+            {
+                settings.DocumentName = "v1";
+                settings.Title = "API";
+                settings.Version = "v1";
+                settings.Description = "Calls need an Auth0 access token for this API: press Authorize, then either paste a token "
+                    + "(Bearer) or let Swagger UI get one (Auth0). Each operation lists the permissions it needs.";
+                settings.DocumentProcessors.Add(new SecuritySchemes(document.Services));
+                settings.OperationProcessors.Add(new EndpointSecurity());
+            };
+        });
+        return builder;
+    }
+
+    /// <summary>Goes after <c>UseFastEndpoints()</c>, whose endpoints the document describes.</summary>
+    public static WebApplication UseApiSwagger(this WebApplication app)
+    {
+        // Decided from the final configuration, so a test host or the command line can turn it off.
+        var swagger = app.Services.GetRequiredService<IOptions<SwaggerOptions>>().Value;
+        if (!swagger.Enabled)
+        {
+            return app;
+        }
+
+        // The OAuth settings need Auth0Options, read at the first request for the UI rather than
+        // here, so a bad Auth0 configuration is still refused by start-up validation with its own
+        // message. NSwag renders the page from its settings object on every request.
+        SwaggerUiSettings? ui = null;
+        var oauthApplied = new Lazy<bool>(() =>
+        {
+            SwaggerUiOAuth.Apply(ui!, app.Services.GetRequiredService<IOptions<Auth0Options>>().Value, swagger);
+            return true;
+        });
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments(UiPath))
+            {
+                _ = oauthApplied.Value;
+            }
+
+            return next(context);
+        });
+
+        app.UseSwaggerGen(
+            document => document.Path = DocumentPath,
+            settings =>
+            {
+                settings.Path = UiPath;
+                settings.DocumentPath = DocumentPath;
+                ui = settings;
+            });
+        return app;
+    }
+}

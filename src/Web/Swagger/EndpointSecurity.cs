@@ -1,0 +1,91 @@
+using FastEndpoints;
+using FastEndpoints.Swagger;
+using Namotion.Reflection;
+using NJsonSchema;
+using NSwag;
+using NSwag.Generation.Processors;
+using NSwag.Generation.Processors.Contexts;
+using ProblemDetails = Microsoft.AspNetCore.Mvc.ProblemDetails;
+
+namespace Api.Web.Swagger;
+
+/// <summary>
+/// Writes each endpoint's security rule, as FastEndpoints recorded it, into its operation: which
+/// schemes it accepts, which permissions it needs (for people in the description, for tools in
+/// <c>x-required-permissions</c>), and the 401/403 answers the auth module gives.
+/// </summary>
+public sealed class EndpointSecurity : IOperationProcessor
+{
+    public const string PermissionsExtension = "x-required-permissions";
+    public const string ProblemJson = "application/problem+json";
+
+    public bool Process(OperationProcessorContext context)
+    {
+        var definition = context.GetEndpointDefinition();
+        if (definition is null || IsAnonymous(definition, context.OperationDescription.Method))
+        {
+            return true;
+        }
+
+        var operation = context.OperationDescription.Operation;
+
+        // Either scheme will do (OpenAPI: the entries of `security` are alternatives).
+        operation.Security =
+        [
+            new OpenApiSecurityRequirement { [SecuritySchemes.Bearer] = [] },
+            new OpenApiSecurityRequirement { [SecuritySchemes.OAuth2] = [] },
+        ];
+
+        var problem = context.SchemaGenerator.GenerateWithReference<JsonSchema>(typeof(ProblemDetails).ToContextualType(), context.SchemaResolver);
+        operation.Responses["401"] = Problem(
+            problem,
+            "No valid access token: missing, malformed, expired, or not issued for this API. WWW-Authenticate says why (RFC 6750 §3).");
+
+        if (definition.AllowedPermissions is { Count: > 0 } permissions)
+        {
+            var all = !definition.AllowAnyPermission && permissions.Count > 1;
+            var rule = permissions.Count == 1
+                ? $"Needs the permission `{permissions[0]}`."
+                : $"Needs {(all ? "all" : "one")} of the permissions: {string.Join(", ", permissions.Select(p => $"`{p}`"))}.";
+            operation.Description = string.IsNullOrEmpty(operation.Description) ? rule : $"{operation.Description}\n\n{rule}";
+            operation.ExtensionData ??= new Dictionary<string, object?>();
+            operation.ExtensionData[PermissionsExtension] = new Dictionary<string, object>
+            {
+                ["mode"] = definition.AllowAnyPermission ? "any" : "all",
+                ["permissions"] = permissions.ToArray(),
+            };
+            operation.Responses["403"] = Problem(
+                problem,
+                $"The token is valid but lacks the permission. {rule} WWW-Authenticate carries error=\"insufficient_scope\" and the scope needed.");
+        }
+
+        return true;
+    }
+
+    /// <summary>The permissions <see cref="Process"/> recorded on <paramref name="operation"/>.</summary>
+    public static IEnumerable<string> RequiredPermissions(OpenApiOperation operation) =>
+        operation.ExtensionData?.TryGetValue(PermissionsExtension, out var value) is true
+            && value is Dictionary<string, object> rule
+            && rule["permissions"] is string[] permissions
+                ? permissions
+                : [];
+
+    /// <summary>
+    /// <c>AllowAnonymous()</c> with no verbs opens every verb the endpoint listens to; with verbs,
+    /// only those.
+    /// </summary>
+    private static bool IsAnonymous(EndpointDefinition definition, string method) =>
+        definition.AnonymousVerbs?.Contains(method, StringComparer.OrdinalIgnoreCase) is true;
+
+    private static OpenApiResponse Problem(JsonSchema problem, string description)
+    {
+        var response = new OpenApiResponse { Description = description };
+        response.Headers["WWW-Authenticate"] = new OpenApiHeader
+        {
+            Description = "The RFC 6750 challenge: Bearer, with error and error_description when a token was sent.",
+            Schema = new JsonSchema { Type = JsonObjectType.String },
+        };
+        response.Content[ProblemJson] = new OpenApiMediaType { Schema = problem };
+        return response;
+    }
+}

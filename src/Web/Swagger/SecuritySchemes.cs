@@ -1,0 +1,107 @@
+using Api.Auth;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using NSwag;
+using NSwag.Generation.Processors;
+using NSwag.Generation.Processors.Contexts;
+
+namespace Api.Web.Swagger;
+
+/// <summary>
+/// The two ways Swagger UI can authorize: paste an access token (<see cref="Bearer"/>), or let
+/// Swagger UI get one from the configured authority (<see cref="OAuth2"/>: Auth0 or, in
+/// Development, the dev issuer). Both end in the same JwtBearer check.
+/// </summary>
+public sealed class SecuritySchemes(IServiceProvider services) : IDocumentProcessor
+{
+    /// <summary>The paste-a-token scheme, named as the ASP.NET authentication scheme that checks it.</summary>
+    public const string Bearer = JwtBearerDefaults.AuthenticationScheme;
+
+    /// <summary>The scheme whose flows get a token from the authority.</summary>
+    public const string OAuth2 = "Auth0";
+
+    public void Process(DocumentProcessorContext context)
+    {
+        // Resolved here, when the document is first generated, not at start-up: configuration is
+        // final and has passed Auth0OptionsValidator by then.
+        var auth0 = services.GetRequiredService<IOptions<Auth0Options>>().Value;
+        var swagger = services.GetRequiredService<IOptions<SwaggerOptions>>().Value;
+        var schemes = context.Document.Components.SecuritySchemes;
+
+        schemes[Bearer] = new OpenApiSecurityScheme
+        {
+            Type = OpenApiSecuritySchemeType.Http,
+            Scheme = "bearer",
+            BearerFormat = "JWT",
+            Description = $"Paste an access token issued for the audience '{auth0.Audience}' (without the word Bearer).",
+        };
+
+        if (TokenUrl(auth0) is not { } tokenUrl)
+        {
+            return;
+        }
+
+        var permissions = PermissionsInUse(context.Document);
+        var flows = new OpenApiOAuthFlows
+        {
+            ClientCredentials = WithScopes(new OpenApiOAuthFlow { TokenUrl = tokenUrl }, permissions),
+        };
+        if (!string.IsNullOrEmpty(swagger.ClientId))
+        {
+            flows.AuthorizationCode = WithScopes(
+                new OpenApiOAuthFlow { AuthorizationUrl = new Uri(auth0.Authority!, "authorize").AbsoluteUri, TokenUrl = tokenUrl },
+                permissions);
+        }
+
+        schemes[OAuth2] = new OpenApiSecurityScheme
+        {
+            Type = OpenApiSecuritySchemeType.OAuth2,
+            Flows = flows,
+            Description = $"Gets an access token from {auth0.Authority} for the audience '{auth0.Audience}'. "
+                + "Client credentials: the client id and secret of a machine-to-machine application "
+                + "(they stay in this browser tab and are sent to the token endpoint only)."
+                + (flows.AuthorizationCode is null ? "" : " Authorization code with PKCE: sign in as a user."),
+        };
+    }
+
+    /// <summary>
+    /// Auth0 API permissions are OAuth scopes: listed here, Swagger UI offers them as checkboxes. Left
+    /// unticked, the client-credentials token carries every permission the client was granted.
+    /// </summary>
+    private static OpenApiOAuthFlow WithScopes(OpenApiOAuthFlow flow, IReadOnlyDictionary<string, string> permissions)
+    {
+        foreach (var (permission, usedBy) in permissions)
+        {
+            flow.Scopes[permission] = usedBy;
+        }
+
+        return flow;
+    }
+
+    /// <summary>Every permission an operation asks for, with the operations that ask for it.</summary>
+    private static SortedDictionary<string, string> PermissionsInUse(OpenApiDocument document)
+    {
+        var usedBy = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var (path, item) in document.Paths)
+        {
+            foreach (var (method, operation) in item)
+            {
+                foreach (var permission in EndpointSecurity.RequiredPermissions(operation))
+                {
+                    if (!usedBy.TryGetValue(permission, out var operations))
+                    {
+                        usedBy[permission] = operations = [];
+                    }
+
+                    operations.Add($"{method.ToUpperInvariant()} {path}");
+                }
+            }
+        }
+
+        return new(usedBy.ToDictionary(p => p.Key, p => "Needed by " + string.Join(", ", p.Value)), StringComparer.Ordinal);
+    }
+
+    /// <summary>Auth0's token endpoint, <c>{authority}oauth/token</c>; null when no authority is configured.</summary>
+    public static string? TokenUrl(Auth0Options auth0) =>
+        auth0.Authority is { } authority ? new Uri(authority, "oauth/token").AbsoluteUri : null;
+}
