@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Api.Tests.TestKit;
 
@@ -20,10 +21,14 @@ public sealed class ApiFactory(TestIssuer issuer, IReadOnlyDictionary<string, st
 
     public TokenFactory Tokens { get; } = new(issuer, Audience);
 
+    /// <summary>What the API logged, at the levels its <c>Logging</c> settings enable.</summary>
+    public LogCapture Logs { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         builder.UseEnvironment(environment);
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         builder.ConfigureAppConfiguration(configuration =>
         {
             configuration.AddInMemoryCollection(new Dictionary<string, string?>
