@@ -96,7 +96,7 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
         ["no kid"] = ("unknown_kid", f => f.Tokens.Create(t => t.Header.Remove("kid"))),
         ["foreign key under a published kid"] = ("bad_signature", f => f.Tokens.Create(t => t.SignedWith(Unpublished).HeaderClaim("kid", f.Issuer.SigningKey.KeyId))),
         ["payload tampered after signing"] = ("bad_signature", f => Tampered(f.Tokens.Create(), "sub", "admin@clients")),
-        ["alg none, no signature"] = ("bad_signature", f => f.Tokens.Create(t => t.HeaderClaim("alg", "none"))),
+        ["alg none, no signature"] = (null, f => f.Tokens.Create(t => t.HeaderClaim("alg", "none"))),
         ["HS256 keyed with the issuer's public key"] = (null, f => f.Tokens.Create(t =>
         {
             t.Signer = new SymmetricSecurityKey(Base64UrlEncoder.DecodeBytes(f.Issuer.SigningKey.ToJwk()["n"]));
@@ -136,12 +136,13 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
     }
 
     [Theory(Skip = "Auth0TokenHandler lets IdentityModel report a disallowed alg as IDX10511 (bad signature); it should check alg first.")]
-    [InlineData(SecurityAlgorithms.RsaSha384)]
-    [InlineData(SecurityAlgorithms.RsaSsaPssSha256)]
-    public async Task Token_signed_with_a_disallowed_algorithm_is_told_which_algorithms_are_allowed(string algorithm)
+    [InlineData("alg none, no signature")]
+    [InlineData("HS256 keyed with the issuer's public key")]
+    [InlineData("RS384, not an allowed algorithm")]
+    [InlineData("PS256, not an allowed algorithm")]
+    public async Task Token_signed_with_a_disallowed_algorithm_is_told_which_algorithms_are_allowed(string @case)
     {
-        using var client = fixture.Api.CreateClient(fixture.Tokens.Create(t => t.SignedWith(fixture.Issuer.SigningKey, algorithm)));
-        using var response = await client.GetAsync(PrivateRoute, Cancel);
+        using var response = await SendAsync(PrivateRoute, $"Bearer {InvalidTokens[@case].Mint(fixture)}");
 
         var problem = await AssertRefusalAsync(response, HttpStatusCode.Unauthorized, "invalid_token");
         Assert.Equal("alg_not_allowed", problem.StringOf("reason"));
