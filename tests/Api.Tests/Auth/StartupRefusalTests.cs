@@ -33,7 +33,7 @@ public sealed class StartupRefusalTests(ApiFixture fixture)
         // Program.cs turns the refusal into exit code 1, so the factory only sees its host vanish;
         // the host's "Hosting failed to start" entry holds the refusal itself.
         Assert.ThrowsAny<Exception>(api.StartServer);
-        var failure = Assert.Single(api.Logs.Entries, e => e.Message == "Hosting failed to start");
+        var failure = Assert.Single(api.Logs.All, l => l.Message == "Hosting failed to start");
         var refusal = Assert.IsType<OptionsValidationException>(ExceptionChain(failure.Exception).OfType<OptionsValidationException>().FirstOrDefault());
         Assert.Equal(typeof(global::Api.Auth.Auth0Options), refusal.OptionsType);
         foreach (var fragment in expected)

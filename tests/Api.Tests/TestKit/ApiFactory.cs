@@ -21,8 +21,8 @@ public sealed class ApiFactory(TestIssuer issuer, IReadOnlyDictionary<string, st
 
     public TokenFactory Tokens { get; } = new(issuer, Audience);
 
-    /// <summary>What the API logged, at the levels its <c>Logging</c> settings enable.</summary>
-    public LogCapture Logs { get; } = new();
+    /// <summary>What the API logged, filtered by its logging configuration like any other provider.</summary>
+    public CapturedLogs Logs { get; } = new();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
