@@ -3,6 +3,7 @@ using Api.Auth.DevIssuer;
 using Api.Web;
 using Api.Web.Swagger;
 using FastEndpoints;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -25,4 +26,13 @@ app.UseApiSwagger();
 app.MapHealthEndpoints();
 app.MapDevIssuer();
 
-app.Run();
+try
+{
+    await app.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException)
+{
+    // The host has already logged which settings are wrong ("Hosting failed to start").
+    return 1;
+}

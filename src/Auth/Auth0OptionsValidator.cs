@@ -33,7 +33,7 @@ public sealed class Auth0OptionsValidator : IValidateOptions<Auth0Options>
         }
         else if (authority.Scheme == Uri.UriSchemeHttp && !Auth0Domain.IsLoopback(authority))
         {
-            failures.Add($"Auth0:Domain '{options.Domain}' uses http:// for a host that is not loopback; use https:// (http is accepted only for localhost, 127.0.0.0/8 and ::1).");
+            failures.Add($"Auth0:Domain '{options.Domain}' uses http:// for a host that is not loopback (Auth0__Domain / AUTH0_DOMAIN); use https:// (http is accepted only for localhost, 127.0.0.0/8 and ::1).");
         }
 
         if (string.IsNullOrWhiteSpace(options.Audience))

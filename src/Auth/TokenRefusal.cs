@@ -38,6 +38,8 @@ public sealed record TokenRefusal(int Status, string? Error, string Reason, stri
         SecurityTokenSignatureKeyNotFoundException => Invalid("unknown_kid", "The token's signing key (kid) is not one of the issuer's keys."),
         SecurityTokenInvalidSignatureException => Invalid("bad_signature", "The token's signature is invalid."),
         UnsupportedCriticalHeaderException unsupported => Invalid("unsupported_crit", unsupported.Message),
+        // Auth0 hands out an encrypted or opaque token when the token request names no audience.
+        SecurityTokenDecryptionFailedException => Invalid("encrypted_token", $"The token is encrypted (JWE), not a signed JWT for this API; request it with audience={options.Audience}."),
         SecurityTokenMalformedException or ArgumentException => Invalid("malformed_token", "The token is not a well-formed JWT (three base64url parts)."),
         _ => Invalid("invalid_token", "The token is invalid."),
     };

@@ -31,7 +31,8 @@ public static class HealthEndpoints
             title: "Not ready",
             detail: string.Join(" ", failing.Values),
             statusCode: context.Response.StatusCode,
-            extensions: new Dictionary<string, object?> { ["status"] = report.Status.ToString(), ["checks"] = failing })
+            // Not "status": RFC 9457 reserves it for the HTTP status code.
+            extensions: new Dictionary<string, object?> { ["health"] = report.Status.ToString(), ["checks"] = failing })
             .ExecuteAsync(context);
     }
 }

@@ -12,8 +12,16 @@ public static class ProblemResponses
 
     public static WebApplication UseProblemResponses(this WebApplication app)
     {
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = WriteProblemAsync });
+        app.UseStatusCodePages(context => WriteProblemAsync(context.HttpContext));
         return app;
     }
+
+    /// <summary>
+    /// The problem details service writes only for clients whose <c>Accept</c> allows JSON (left to
+    /// itself, <c>Accept: text/html</c> gets a text/plain 404 and an empty 500); a problem result
+    /// falls back to writing the JSON itself, so every client gets the same body.
+    /// </summary>
+    private static Task WriteProblemAsync(HttpContext context) =>
+        TypedResults.Problem(statusCode: context.Response.StatusCode).ExecuteAsync(context);
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.ExceptionServices;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
@@ -72,5 +73,34 @@ public sealed class ApiFactory(TestIssuer issuer, IReadOnlyDictionary<string, st
         var client = CreateClient();
         client.DefaultRequestHeaders.Authorization = new("Bearer", token);
         return client;
+    }
+
+    /// <summary>
+    /// Makes <c>StartServer()</c> throw why the host refused to start (e.g. the
+    /// <c>OptionsValidationException</c> naming a bad setting). If Program.cs turns that refusal
+    /// into an exit code, the factory would otherwise only see its host vanish.
+    /// </summary>
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        try
+        {
+            var host = base.CreateHost(builder);
+            ThrowIfStartRefused();
+            return host;
+        }
+        catch (ObjectDisposedException)
+        {
+            // The factory raced the app's own disposal of its failed host.
+            ThrowIfStartRefused();
+            throw;
+        }
+    }
+
+    private void ThrowIfStartRefused()
+    {
+        if (Logs.All.LastOrDefault(l => l.Message == "Hosting failed to start") is { Exception: { } refusal })
+        {
+            ExceptionDispatchInfo.Throw(refusal);
+        }
     }
 }

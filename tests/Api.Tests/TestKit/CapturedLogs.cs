@@ -31,8 +31,21 @@ public sealed class CapturedLogs : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            sink.lines.Enqueue(new LogLine(category, logLevel, formatter(state, exception)));
+            sink.lines.Enqueue(new LogLine(category, logLevel, formatter(state, exception), exception, Values(state)));
+
+        /// <summary>Structured sinks write each value of the state, so tests get to see them too.</summary>
+        private static string? Values<TState>(TState state) => state is IEnumerable<KeyValuePair<string, object?>> values
+            ? string.Join("; ", values.Select(v => $"{v.Key}={v.Value}"))
+            : state?.ToString();
     }
 }
 
-public sealed record LogLine(string Category, LogLevel Level, string Message);
+/// <summary>
+/// One log line: the formatted <see cref="Message"/>, plus the <see cref="Exception"/> and the
+/// structured <see cref="State"/> values a sink may also write.
+/// </summary>
+public sealed record LogLine(string Category, LogLevel Level, string Message, Exception? Exception = null, string? State = null)
+{
+    /// <summary>Everything a sink could write for this line, the whole exception included.</summary>
+    public override string ToString() => $"{Level} {Category}: {Message} {State} {Exception}";
+}
