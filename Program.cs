@@ -13,6 +13,7 @@ builder.Services.AddApiCors();
 builder.Services.AddProblemResponses();
 builder.Services.AddFastEndpoints();
 builder.AddApiSwagger();
+builder.AddApiTelemetry();
 
 var app = builder.Build();
 

@@ -12,6 +12,10 @@ public static class Auth0Authentication
     {
         builder.Configuration.AddAuth0EnvironmentAliases();
 
+        // ASP.NET Core's "Request starting ..." lines print the query string, where a client may have
+        // put ?access_token=...; no token may reach a log at any level, so that category stays quiet.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+
         var services = builder.Services;
         services.AddOptions<Auth0Options>()
             .BindConfiguration(Auth0Options.Section)
@@ -22,6 +26,7 @@ public static class Auth0Authentication
         services.TryAddSingleton(TimeProvider.System);
         services.AddHttpClient(IssuerSigningKeys.HttpClientName, (provider, client) =>
             client.Timeout = provider.GetRequiredService<IOptions<Auth0Options>>().Value.MetadataTimeout);
+        services.AddSingleton<AuthMetrics>();
         services.AddSingleton<IssuerSigningKeys>();
         services.AddSingleton<ValidatedTokenCache>();
         services.AddHostedService<SigningKeysRefresher>();

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Api.Auth.SigningKeys;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
@@ -6,11 +7,12 @@ namespace Api.Auth;
 
 /// <summary>
 /// The JwtBearer hooks, in request order: read the header strictly, map permissions on a valid
-/// token, and answer every refusal per SPEC §6 with one log line saying why.
+/// token, count every check, and answer every refusal per SPEC §6 with one log line saying why.
 /// </summary>
 public sealed partial class Auth0BearerEvents(
     IOptions<Auth0Options> options,
     IssuerSigningKeys keys,
+    AuthMetrics metrics,
     ILogger<Auth0BearerEvents> logger) : JwtBearerEvents
 {
     public override Task MessageReceived(MessageReceivedContext context)
@@ -18,7 +20,7 @@ public sealed partial class Auth0BearerEvents(
         var credentials = BearerCredentials.Read(context.Request);
         if (credentials.Problem is not null)
         {
-            context.Fail(new AuthorizationHeaderException(credentials.Problem));
+            Refuse(context, new AuthorizationHeaderException(credentials.Problem));
         }
         else if (credentials.IsAbsent)
         {
@@ -26,7 +28,7 @@ public sealed partial class Auth0BearerEvents(
         }
         else if (!keys.HasKeys)
         {
-            context.Fail(new SigningKeysUnavailableException());
+            Refuse(context, new SigningKeysUnavailableException());
         }
         else
         {
@@ -38,19 +40,28 @@ public sealed partial class Auth0BearerEvents(
 
     public override Task TokenValidated(TokenValidatedContext context)
     {
-        if (context.Principal?.Identity is System.Security.Claims.ClaimsIdentity identity)
+        if (context.Principal?.Identity is ClaimsIdentity identity)
         {
             PermissionClaims.Normalize(identity, options.Value.PermissionClaims);
         }
 
+        metrics.TokenAccepted();
+        return Task.CompletedTask;
+    }
+
+    public override Task AuthenticationFailed(AuthenticationFailedContext context)
+    {
+        metrics.TokenRefused(TokenRefusal.ReasonOf(context.Exception));
         return Task.CompletedTask;
     }
 
     public override async Task Challenge(JwtBearerChallengeContext context)
     {
         context.HandleResponse();
-        var refusal = TokenRefusal.From(context.AuthenticateFailure, options.Value);
-        LogRefused(logger, refusal.Status, refusal.Reason, refusal.Description);
+        // Read again, untrusted, only now that the request is refused: to explain it and log who sent it.
+        var token = BearerCredentials.Read(context.Request).Token is { } sent ? TokenFacts.Read(sent) : null;
+        var refusal = TokenRefusal.From(context.AuthenticateFailure, new RefusalContext(options.Value, keys.Current?.Issuer, token));
+        LogRefused(logger, refusal.Status, refusal.Reason, token?.ClientId, token?.KeyId, refusal.Description);
         await BearerChallenges.WriteAsync(context.HttpContext, refusal, retryAfter: keys.RetryAfter).ConfigureAwait(false);
     }
 
@@ -58,10 +69,17 @@ public sealed partial class Auth0BearerEvents(
     {
         var required = BearerChallenges.RequiredPermissions(context.HttpContext);
         var refusal = TokenRefusal.InsufficientPermission(required?.Description ?? "The token lacks the permissions this endpoint needs.");
-        LogRefused(logger, refusal.Status, refusal.Reason, refusal.Description);
+        var token = BearerCredentials.Read(context.Request).Token is { } sent ? TokenFacts.Read(sent) : null;
+        LogRefused(logger, refusal.Status, refusal.Reason, token?.ClientId, token?.KeyId, refusal.Description);
         await BearerChallenges.WriteAsync(context.HttpContext, refusal, required?.Scope).ConfigureAwait(false);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Request refused with {Status} ({Reason}): {Description}")]
-    private static partial void LogRefused(ILogger logger, int status, string reason, string description);
+    private void Refuse(MessageReceivedContext context, Exception failure)
+    {
+        metrics.TokenRefused(TokenRefusal.ReasonOf(failure));
+        context.Fail(failure);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Request refused with {Status} ({Reason}) for client {ClientId}, kid {KeyId}: {Description}")]
+    private static partial void LogRefused(ILogger logger, int status, string reason, string? clientId, string? keyId, string description);
 }

@@ -1,5 +1,6 @@
 using Api.Auth.SigningKeys;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Api.Auth;
@@ -21,28 +22,53 @@ public sealed class Auth0TokenHandler(IssuerSigningKeys keys, ValidatedTokenCach
         }
 
         var result = await base.ValidateTokenAsync(token, validationParameters).ConfigureAwait(false);
+        if (result.IsValid)
+        {
+            return Accepted(token, result, validationParameters, configuration);
+        }
+
+        var header = HeaderOf(token);
+
+        // IdentityModel reports a disallowed alg (none, HS256, PS256 ...) as a bad signature
+        // (IDX10511), which tells the caller nothing; the header says what was really wrong.
+        if (header is { IsEncrypted: false, Alg: { } alg } && validationParameters.ValidAlgorithms is { } allowed && !allowed.Contains(alg))
+        {
+            return new TokenValidationResult
+            {
+                IsValid = false,
+                Exception = new SecurityTokenInvalidAlgorithmException($"The algorithm '{alg}' is not allowed.") { InvalidAlgorithm = alg },
+            };
+        }
 
         // With TryAllIssuerSigningKeys off, IdentityModel 8.19 reports a kid missing from the keys as
         // SecurityTokenSignatureKeyNotFoundException (IDX10500). Only a token that names a kid can
         // be helped by a refresh, and only keys that hold that kid are worth a second check.
         if (result.Exception is SecurityTokenSignatureKeyNotFoundException
-            && KeyIdOf(token) is { } keyId
+            && header?.Kid is { Length: > 0 } keyId
             && await keys.RefreshForUnknownKeyAsync(keyId, CancellationToken.None).ConfigureAwait(false) is { } refreshed
             && IssuerSigningKeys.Holds(refreshed, keyId))
         {
             var retry = validationParameters.Clone();
             retry.IssuerSigningKeys = refreshed.SigningKeys;
             result = await base.ValidateTokenAsync(token, retry).ConfigureAwait(false);
+            return result.IsValid ? Accepted(token, result, retry, refreshed) : result;
         }
 
-        if (result.IsValid && result.SecurityToken is JsonWebToken jwt && jwt.TryGetHeaderValue<object>("crit", out _))
+        return result;
+    }
+
+    /// <summary>A token IdentityModel accepted: refused after all if it has <c>crit</c>, else remembered.</summary>
+    private TokenValidationResult Accepted(
+        string token, TokenValidationResult result, TokenValidationParameters validationParameters, OpenIdConnectConfiguration? configuration)
+    {
+        if (result.SecurityToken is JsonWebToken jwt && jwt.TryGetHeaderValue<object>("crit", out _))
         {
             return new TokenValidationResult { IsValid = false, Exception = new UnsupportedCriticalHeaderException() };
         }
 
         // Remembered only under the configuration whose keys JwtBearer handed to this check, so a
         // refresh racing with it can never vouch for a key the new JWKS dropped.
-        if (result.IsValid && configuration is not null && ReferenceEquals(validationParameters.IssuerSigningKeys, configuration.SigningKeys))
+        if (configuration is not null && ReferenceEquals(validationParameters.IssuerSigningKeys, configuration.SigningKeys))
         {
             cache.Add(token, result, configuration);
         }
@@ -50,12 +76,12 @@ public sealed class Auth0TokenHandler(IssuerSigningKeys keys, ValidatedTokenCach
         return result;
     }
 
-    /// <summary>The token's <c>kid</c>; it was read once already, so this only fails on a token that never got that far.</summary>
-    private string? KeyIdOf(string token)
+    /// <summary>The refused token's header, read again only on this failure path; null if it has none.</summary>
+    private JsonWebToken? HeaderOf(string token)
     {
         try
         {
-            return ReadJsonWebToken(token).Kid is { Length: > 0 } kid ? kid : null;
+            return ReadJsonWebToken(token);
         }
         catch (Exception e) when (e is ArgumentException or SecurityTokenMalformedException)
         {

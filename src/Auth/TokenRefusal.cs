@@ -1,11 +1,12 @@
-using Microsoft.IdentityModel.Tokens;
 using Api.Auth.SigningKeys;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Api.Auth;
 
 /// <summary>
 /// Why a request was refused: the HTTP status, the RFC 6750 error code, a stable reason code for
-/// logs and metrics, and a description safe to send back (never any part of the token).
+/// logs and metrics, and a description safe to send back (never any part of the token). The
+/// descriptions name the mistakes Auth0 users make most, so the caller knows what to change.
 /// </summary>
 public sealed record TokenRefusal(int Status, string? Error, string Reason, string Description)
 {
@@ -20,30 +21,94 @@ public sealed record TokenRefusal(int Status, string? Error, string Reason, stri
     public static TokenRefusal InsufficientPermission(string description) => new(
         StatusCodes.Status403Forbidden, InsufficientScope, "insufficient_permission", description);
 
-    /// <summary>Classifies the failure JwtBearer reports for a request.</summary>
-    public static TokenRefusal From(Exception? failure, Auth0Options options) => failure switch
+    /// <summary>The stable reason code of a failure, without reading the token: what metrics count.</summary>
+    public static string ReasonOf(Exception? failure) => Classify(failure, null).Reason;
+
+    /// <summary>Classifies the failure JwtBearer reports for a request and explains it.</summary>
+    /// <param name="failure">The authentication failure; null when no credentials were sent.</param>
+    /// <param name="context">What the API expects, and what the (unverified) token says.</param>
+    public static TokenRefusal From(Exception? failure, RefusalContext context) => Classify(failure, context);
+
+    private static TokenRefusal Classify(Exception? failure, RefusalContext? context) => failure switch
     {
         null => MissingToken,
-        AggregateException { InnerExceptions.Count: > 0 } many => From(many.InnerExceptions[0], options),
+        AggregateException { InnerExceptions.Count: > 0 } many => Classify(many.InnerExceptions[0], context),
         AuthorizationHeaderException header => new(StatusCodes.Status400BadRequest, InvalidRequest, "malformed_header", header.Message),
         SigningKeysUnavailableException => new(StatusCodes.Status503ServiceUnavailable, null, "keys_unavailable",
             "The API has not yet obtained its issuer's signing keys; try again shortly."),
-        SecurityTokenExpiredException expired => Invalid("expired", $"The token expired at {expired.Expires:yyyy-MM-dd'T'HH:mm:ss'Z'}."),
-        SecurityTokenNotYetValidException early => Invalid("not_yet_valid", $"The token is not valid before {early.NotBefore:yyyy-MM-dd'T'HH:mm:ss'Z'}."),
-        SecurityTokenNoExpirationException => Invalid("missing_exp", "The token has no 'exp' claim."),
+        SecurityTokenExpiredException expired => Invalid("expired", $"The token expired at {expired.Expires:yyyy-MM-dd'T'HH:mm:ss'Z'}; get a new one."),
+        SecurityTokenNotYetValidException early => Invalid("not_yet_valid", $"The token is not valid before {early.NotBefore:yyyy-MM-dd'T'HH:mm:ss'Z'}; check the clocks."),
+        SecurityTokenNoExpirationException => Invalid("missing_exp", "The token has no 'exp' claim; access tokens must expire."),
         SecurityTokenInvalidLifetimeException => Invalid("bad_lifetime", "The token's 'nbf' and 'exp' do not form a valid lifetime."),
-        SecurityTokenInvalidAudienceException => Invalid("bad_audience", $"The token's audience is not this API; request it with audience={options.Audience}."),
-        SecurityTokenInvalidIssuerException => Invalid("bad_issuer", "The token was not issued by this API's issuer."),
-        SecurityTokenInvalidAlgorithmException => Invalid("alg_not_allowed", $"The token's signing algorithm is not allowed; allowed: {string.Join(", ", options.Algorithms)}."),
+        SecurityTokenInvalidAudienceException => Audience(context),
+        SecurityTokenInvalidIssuerException => Issuer(context),
+        SecurityTokenInvalidAlgorithmException => Invalid("alg_not_allowed",
+            $"The token's signing algorithm is not allowed; allowed: {string.Join(", ", context?.Options.Algorithms ?? [])}."),
         SecurityTokenSignatureKeyNotFoundException => Invalid("unknown_kid", "The token's signing key (kid) is not one of the issuer's keys."),
         SecurityTokenInvalidSignatureException => Invalid("bad_signature", "The token's signature is invalid."),
         UnsupportedCriticalHeaderException unsupported => Invalid("unsupported_crit", unsupported.Message),
-        // Auth0 hands out an encrypted or opaque token when the token request names no audience.
-        SecurityTokenDecryptionFailedException => Invalid("encrypted_token", $"The token is encrypted (JWE), not a signed JWT for this API; request it with audience={options.Audience}."),
-        SecurityTokenMalformedException or ArgumentException => Invalid("malformed_token", "The token is not a well-formed JWT (three base64url parts)."),
+        // Auth0 hands out an encrypted (five-part) token when the token request names no audience.
+        SecurityTokenDecryptionFailedException or SecurityTokenEncryptionKeyNotFoundException => Invalid("encrypted_token",
+            $"The token is encrypted (JWE, five parts), not a signed access token for this API: Auth0 issues such tokens when the token request has no audience. Request it with audience={context?.Options.Audience}."),
+        SecurityTokenMalformedException or ArgumentException => Malformed(context),
         _ => Invalid("invalid_token", "The token is invalid."),
+    };
+
+    private static TokenRefusal Audience(RefusalContext? context)
+    {
+        var expected = context?.Options.Audience;
+        var token = context?.Token;
+        if (token is { LooksLikeIdToken: true })
+        {
+            return Invalid("id_token",
+                $"This is an ID token (its audience is the client '{(token.Audiences.Count > 0 ? token.Audiences[0] : null)}'), not an access token: send the access token, requested with audience={expected}.");
+        }
+
+        return token is { Audiences.Count: > 0 }
+            ? Invalid("bad_audience", $"The token is for another API (audience {string.Join(", ", token.Audiences)}); request it with audience={expected}.")
+            : Invalid("bad_audience", $"The token has no audience for this API; request it with audience={expected}.");
+    }
+
+    private static TokenRefusal Issuer(RefusalContext? context)
+    {
+        var actual = context?.Token?.Issuer;
+        var expected = context?.ExpectedIssuer;
+        if (actual is null)
+        {
+            return Invalid("bad_issuer", $"The token has no 'iss' claim; this API accepts tokens issued by {expected}.");
+        }
+
+        if (expected is not null && actual.TrimEnd('/') == expected.TrimEnd('/'))
+        {
+            return Invalid("bad_issuer",
+                $"The token's issuer '{actual}' differs from the expected '{expected}' only by the trailing slash; Auth0 issuers end with '/'.");
+        }
+
+        if (expected is not null && Uri.TryCreate(actual, UriKind.Absolute, out var actualUri) && Uri.TryCreate(expected, UriKind.Absolute, out var expectedUri)
+            && actualUri.Host != expectedUri.Host)
+        {
+            return Invalid("bad_issuer",
+                $"The token was issued by '{actual}' but this API trusts '{expected}' (tenant domain vs custom domain?); set Auth0:Domain to the domain your clients get their tokens from.");
+        }
+
+        return Invalid("bad_issuer", $"The token's issuer '{actual}' is not '{expected}'.");
+    }
+
+    private static TokenRefusal Malformed(RefusalContext? context) => context?.Token?.Parts switch
+    {
+        1 => Invalid("malformed_token",
+            $"The token is not a JWT (no dots): an opaque token from Auth0 means the token request had no audience; request it with audience={context.Options.Audience}."),
+        5 => Invalid("encrypted_token",
+            $"The token is encrypted (JWE, five parts), not a signed access token for this API: Auth0 issues such tokens when the token request has no audience. Request it with audience={context.Options.Audience}."),
+        _ => Invalid("malformed_token", "The token is not a well-formed JWS: three base64url parts, a JSON header and a JSON payload."),
     };
 
     private static TokenRefusal Invalid(string reason, string description) =>
         new(StatusCodes.Status401Unauthorized, InvalidToken, reason, description);
 }
+
+/// <summary>What a refusal is explained against.</summary>
+/// <param name="Options">The API's Auth0 settings (audience, algorithms).</param>
+/// <param name="ExpectedIssuer">The issuer tokens must name, once the keys are known.</param>
+/// <param name="Token">What the refused token says about itself, if one was sent.</param>
+public sealed record RefusalContext(Auth0Options Options, string? ExpectedIssuer, TokenFacts? Token);

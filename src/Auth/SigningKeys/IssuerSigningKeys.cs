@@ -30,6 +30,7 @@ public sealed partial class IssuerSigningKeys(
     IOptions<Auth0Options> options,
     IHttpClientFactory httpClients,
     TimeProvider time,
+    AuthMetrics metrics,
     ILogger<IssuerSigningKeys> logger) : IConfigurationManager<OpenIdConnectConfiguration>
 {
     public const string HttpClientName = "Auth0.Metadata";
@@ -138,6 +139,8 @@ public sealed partial class IssuerSigningKeys(
         {
             failure = e;
         }
+
+        metrics.KeyRefresh(succeeded: fetched is not null);
 
         OpenIdConnectConfiguration? previous;
         int failedBefore;

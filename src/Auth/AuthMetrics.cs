@@ -1,0 +1,35 @@
+using System.Diagnostics.Metrics;
+
+namespace Api.Auth;
+
+/// <summary>
+/// The API's own auth meter, next to .NET's <c>Microsoft.AspNetCore.Authentication</c> and
+/// <c>Microsoft.AspNetCore.Authorization</c> meters: those count challenges and forbids, these say
+/// why a token was refused and how the signing keys fare. Watch them live with
+/// <c>dotnet-counters monitor -n Api --counters Api.Auth</c>.
+/// </summary>
+public sealed class AuthMetrics
+{
+    public const string MeterName = "Api.Auth";
+
+    private readonly Counter<long> validations;
+    private readonly Counter<long> keyRefreshes;
+
+    public AuthMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        validations = meter.CreateCounter<long>(
+            "api.auth.token_validations", "{token}", "Bearer tokens checked, by result (accepted, refused) and reason code.");
+        keyRefreshes = meter.CreateCounter<long>(
+            "api.auth.key_refreshes", "{refresh}", "Signing key fetches, by outcome (success, failure).");
+    }
+
+    public void TokenAccepted() =>
+        validations.Add(1, new KeyValuePair<string, object?>("result", "accepted"), new KeyValuePair<string, object?>("reason", "valid"));
+
+    public void TokenRefused(string reason) =>
+        validations.Add(1, new KeyValuePair<string, object?>("result", "refused"), new KeyValuePair<string, object?>("reason", reason));
+
+    public void KeyRefresh(bool succeeded) =>
+        keyRefreshes.Add(1, new KeyValuePair<string, object?>("outcome", succeeded ? "success" : "failure"));
+}
