@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Api.Tests.TestKit;
-using Microsoft.IdentityModel.Tokens;
 
 namespace Api.Tests.Auth;
 
@@ -38,15 +37,6 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
         await AssertNoCredentialsAnswerAsync(response);
     }
 
-    [Fact]
-    public async Task A_valid_token_in_the_query_string_is_not_accepted()
-    {
-        using var client = fixture.Api.CreateClient();
-        using var response = await client.GetAsync($"{PrivateRoute}?access_token={fixture.Tokens.Create()}", Cancel);
-
-        await AssertNoCredentialsAnswerAsync(response);
-    }
-
     [Theory]
     [InlineData("Bearer", "no token")]
     [InlineData("Bearer    ", "no token")]
@@ -75,99 +65,19 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
         Assert.Equal("The request has more than one Authorization header.", problem.StringOf("detail"));
     }
 
-    /// <summary>A key no issuer publishes: what a forger signs with.</summary>
-    private static readonly SigningKey Unpublished = SigningKey.CreateRsa("forged-key");
-
-    /// <summary>
-    /// Every way a token can be invalid, with the reason the API reports for it (null: not pinned,
-    /// see <see cref="Token_signed_with_a_disallowed_algorithm_is_told_which_algorithms_are_allowed"/>).
-    /// </summary>
-    private static readonly Dictionary<string, (string? Reason, Func<ApiFixture, string> Mint)> InvalidTokens = new()
-    {
-        ["expired 60 s ago, beyond the 30 s skew"] = ("expired", f => f.Tokens.Create(t => t.ExpiresAt(DateTimeOffset.UtcNow.AddSeconds(-60)))),
-        ["nbf 2 minutes from now"] = ("not_yet_valid", f => f.Tokens.Create(t => t.NotBefore(DateTimeOffset.UtcNow.AddMinutes(2)))),
-        ["no exp"] = ("missing_exp", f => f.Tokens.Create(t => t.Without("exp"))),
-        ["another issuer"] = ("bad_issuer", f => f.Tokens.Create(t => t.Claim("iss", "https://evil.example.test/"))),
-        ["issuer without its trailing slash"] = ("bad_issuer", f => f.Tokens.Create(t => t.Claim("iss", f.Issuer.Issuer.TrimEnd('/')))),
-        ["another audience"] = ("bad_audience", f => f.Tokens.Create(t => t.Claim("aud", "https://other-api.example.test"))),
-        ["audience array without this API"] = ("bad_audience", f => f.Tokens.Create(t => t.Claim("aud", new[] { "https://other-api.example.test", "https://x.example.test/userinfo" }))),
-        ["no aud"] = ("bad_audience", f => f.Tokens.Create(t => t.Without("aud"))),
-        ["kid the issuer never published"] = ("unknown_kid", f => f.Tokens.Create(t => t.SignedWith(Unpublished))),
-        ["no kid"] = ("unknown_kid", f => f.Tokens.Create(t => t.Header.Remove("kid"))),
-        ["foreign key under a published kid"] = ("bad_signature", f => f.Tokens.Create(t => t.SignedWith(Unpublished).HeaderClaim("kid", f.Issuer.SigningKey.KeyId))),
-        ["payload tampered after signing"] = ("bad_signature", f => Tampered(f.Tokens.Create(), "sub", "admin@clients")),
-        ["alg none, no signature"] = (null, f => f.Tokens.Create(t => t.HeaderClaim("alg", "none"))),
-        ["HS256 keyed with the issuer's public key"] = (null, f => f.Tokens.Create(t =>
-        {
-            t.Signer = new SymmetricSecurityKey(Base64UrlEncoder.DecodeBytes(f.Issuer.SigningKey.ToJwk()["n"]));
-            t.HeaderClaim("alg", SecurityAlgorithms.HmacSha256);
-        })),
-        ["RS384, not an allowed algorithm"] = (null, f => f.Tokens.Create(t => t.SignedWith(f.Issuer.SigningKey, SecurityAlgorithms.RsaSha384))),
-        ["PS256, not an allowed algorithm"] = (null, f => f.Tokens.Create(t => t.SignedWith(f.Issuer.SigningKey, SecurityAlgorithms.RsaSsaPssSha256))),
-        ["crit header naming an unknown extension"] = ("unsupported_crit", f => f.Tokens.Create(t => t.HeaderClaim("crit", new[] { "urn:example:ext" }).HeaderClaim("urn:example:ext", true))),
-        ["own key embedded as jwk header"] = ("unknown_kid", f => f.Tokens.Create(t => t.SignedWith(Unpublished).HeaderClaim("jwk", Unpublished.ToJwk()))),
-        ["own JWKS named in a jku header"] = ("unknown_kid", f => f.Tokens.Create(t => t.SignedWith(Unpublished).HeaderClaim("jku", $"{f.Issuer.Issuer}.well-known/jwks.json"))),
-        ["not a JWT (opaque token)"] = ("malformed_token", _ => "Zq3w9vLx8Hk2mN4pR7sT1uV6yB0cD5eF"),
-        ["two parts only"] = ("malformed_token", f => string.Join('.', f.Tokens.Create().Split('.')[..2])),
-        ["header that is not JSON"] = ("malformed_token", f => Base64UrlEncoder.Encode("not json") + "." + f.Tokens.Create().Split('.', 2)[1]),
-        ["exp that is not a number"] = ("malformed_token", f => f.Tokens.Create(t => t.Claim("exp", "tomorrow"))),
-        ["encrypted JWE (five parts)"] = ("encrypted_token", _ =>
-            Base64UrlEncoder.Encode("""{"alg":"dir","enc":"A256GCM"}""") + "..MTIzNDU2Nzg5MDEy.Y2lwaGVydGV4dA.dGFnMTIzNDU2Nzg5MDEyMw"),
-    };
-
-    public static TheoryData<string> InvalidTokenCases => new(InvalidTokens.Keys);
-
-    [Theory]
-    [MemberData(nameof(InvalidTokenCases))]
-    public async Task Invalid_token_gets_401_invalid_token_saying_why(string @case)
-    {
-        var (reason, mint) = InvalidTokens[@case];
-        var token = mint(fixture);
-
-        using var response = await SendAsync(PrivateRoute, $"Bearer {token}");
-
-        var problem = await AssertRefusalAsync(response, HttpStatusCode.Unauthorized, "invalid_token");
-        if (reason is not null)
-        {
-            Assert.Equal(reason, problem.StringOf("reason"));
-        }
-
-        await AssertTokenNotEchoedAsync(response, token);
-    }
-
-    [Theory]
-    [InlineData("alg none, no signature")]
-    [InlineData("HS256 keyed with the issuer's public key")]
-    [InlineData("RS384, not an allowed algorithm")]
-    [InlineData("PS256, not an allowed algorithm")]
-    public async Task Token_signed_with_a_disallowed_algorithm_is_told_which_algorithms_are_allowed(string @case)
-    {
-        using var response = await SendAsync(PrivateRoute, $"Bearer {InvalidTokens[@case].Mint(fixture)}");
-
-        var problem = await AssertRefusalAsync(response, HttpStatusCode.Unauthorized, "invalid_token");
-        Assert.Equal("alg_not_allowed", problem.StringOf("reason"));
-        Assert.Equal("The token's signing algorithm is not allowed; allowed: RS256.", problem.StringOf("detail"));
-    }
-
     [Fact]
-    public async Task Expired_token_gets_401_invalid_token_with_the_expiry_time()
+    public async Task Invalid_token_gets_401_invalid_token_with_a_description()
     {
+        // One row here; every way a token can be invalid is in Hostile/ForgedTokenCorpusTests, and
+        // what each description says is in Hostile/DiagnosisTests.
         var expiredAt = DateTimeOffset.UtcNow.AddMinutes(-5);
-        using var client = fixture.Api.CreateClient(fixture.Tokens.Create(t => t.ExpiresAt(expiredAt)));
-        using var response = await client.GetAsync(PrivateRoute, Cancel);
+        using var response = await SendAsync(PrivateRoute, $"Bearer {fixture.Tokens.Create(t => t.ExpiresAt(expiredAt))}");
 
         var problem = await AssertRefusalAsync(response, HttpStatusCode.Unauthorized, "invalid_token");
-        Assert.Equal($"The token expired at {expiredAt:yyyy-MM-dd'T'HH:mm:ss'Z'}; get a new one.", problem.StringOf("detail"));
-    }
-
-    [Fact]
-    public async Task Token_for_another_audience_gets_401_naming_the_audience_to_request()
-    {
-        using var client = fixture.Api.CreateClient(fixture.Tokens.Create(t => t.Claim("aud", "https://other-api.example.test")));
-        using var response = await client.GetAsync(PrivateRoute, Cancel);
-
-        var challenge = WwwAuthenticate.From(response);
-        Assert.Contains($"audience={ApiFactory.Audience}", challenge.ErrorDescription, StringComparison.Ordinal);
+        Assert.Equal(
+            $"Bearer error=\"invalid_token\", error_description=\"The token expired at {expiredAt:yyyy-MM-dd'T'HH:mm:ss'Z'}; get a new one.\"",
+            WwwAuthenticate.From(response).Raw);
+        Assert.Equal("expired", problem.StringOf("reason"));
     }
 
     [Fact]
@@ -229,17 +139,6 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
         return problem;
     }
 
-    private static async Task AssertTokenNotEchoedAsync(HttpResponseMessage response, string token)
-    {
-        var body = await response.Content.ReadAsStringAsync(Cancel);
-        var headers = response.Headers.ToString();
-        foreach (var part in token.Split('.').Where(p => p.Length >= 8))
-        {
-            Assert.DoesNotContain(part, body, StringComparison.Ordinal);
-            Assert.DoesNotContain(part, headers, StringComparison.Ordinal);
-        }
-    }
-
     private async Task<HttpResponseMessage> SendAsync(string route, string authorization)
     {
         using var client = fixture.Api.CreateClient();
@@ -284,14 +183,5 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
         }
 
         return response;
-    }
-
-    private static string Tampered(string token, string claim, string value)
-    {
-        var parts = token.Split('.');
-        var payload = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(Base64UrlEncoder.Decode(parts[1]))!;
-        payload[claim] = JsonSerializer.SerializeToElement(value);
-        parts[1] = Base64UrlEncoder.Encode(JsonSerializer.Serialize(payload));
-        return string.Join('.', parts);
     }
 }

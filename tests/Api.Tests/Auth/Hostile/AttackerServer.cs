@@ -1,0 +1,68 @@
+using System.Net;
+using Api.Tests.TestKit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Api.Tests.Auth.Hostile;
+
+/// <summary>
+/// A forger's web server on 127.0.0.1, serving the forger's own JWKS and certificate: where a
+/// <c>jku</c> or <c>x5u</c> header points. SPEC §6 trusts no key a token names itself, so the API
+/// must never ask it anything; it counts every request, whatever the path.
+/// </summary>
+public sealed class AttackerServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private int requests;
+
+    private AttackerServer(WebApplication app, Uri address)
+    {
+        this.app = app;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public Uri JwksUri => new(Address, "/.well-known/jwks.json");
+
+    public Uri CertificateUri => new(Address, "/attacker.pem");
+
+    /// <summary>How many requests reached the server since it started.</summary>
+    public int Requests => Volatile.Read(ref requests);
+
+    public static async Task<AttackerServer> StartAsync(SigningKey key, string certificatePem)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        AttackerServer? server = null;
+        app.Run(async context =>
+        {
+            Interlocked.Increment(ref server!.requests);
+            if (context.Request.Path.StartsWithSegments("/.well-known/jwks.json", StringComparison.Ordinal))
+            {
+                await context.Response.WriteAsJsonAsync(new { keys = new[] { key.ToJwk() } });
+            }
+            else
+            {
+                await context.Response.WriteAsync(certificatePem);
+            }
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        server = new AttackerServer(app, new Uri(address));
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}

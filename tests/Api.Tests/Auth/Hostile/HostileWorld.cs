@@ -1,0 +1,54 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Api.Tests.TestKit;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Api.Tests.Auth.Hostile;
+
+/// <summary>
+/// An API of its own for one test class, so the class can count the log lines each of its requests
+/// causes (tests of one class run one after another): its issuer publishes an RSA key (what
+/// tokens are signed with) and an EC key (real, published, but not an allowed algorithm); next to
+/// it a forger holds a key and a self-signed certificate of its own, served from
+/// <see cref="AttackerServer"/>.
+/// </summary>
+public sealed class HostileWorld : IAsyncLifetime
+{
+    public TestIssuer Issuer { get; private set; } = null!;
+
+    public ApiFactory Api { get; private set; } = null!;
+
+    public TokenFactory Tokens => Api.Tokens;
+
+    /// <summary>A published P-256 key: genuinely the issuer's, but ES256 is not in Auth0:Algorithms.</summary>
+    public SigningKey EcKey { get; } = SigningKey.CreateEcdsa();
+
+    /// <summary>The forger's RSA key; the issuer never publishes it.</summary>
+    public SigningKey AttackerKey { get; } = SigningKey.CreateRsa("attacker-key");
+
+    /// <summary>A self-signed certificate for <see cref="AttackerKey"/>, as an <c>x5c</c> header would carry it.</summary>
+    public X509Certificate2 AttackerCertificate { get; private set; } = null!;
+
+    public AttackerServer Attacker { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var rsa = ((RsaSecurityKey)AttackerKey.Key).Rsa;
+        AttackerCertificate = new CertificateRequest("CN=api.example.test", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        Attacker = await AttackerServer.StartAsync(AttackerKey, AttackerCertificate.ExportCertificatePem());
+
+        Issuer = await TestIssuer.StartAsync();
+        Issuer.Publish(EcKey);
+        Api = await new ApiFactory(Issuer).StartAndWaitUntilReadyAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Api.DisposeAsync();
+        await Issuer.DisposeAsync();
+        await Attacker.DisposeAsync();
+        AttackerCertificate.Dispose();
+        AttackerKey.Dispose();
+    }
+}

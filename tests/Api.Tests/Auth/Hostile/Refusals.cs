@@ -1,0 +1,50 @@
+using System.Net;
+using System.Text.Json;
+using Api.Tests.TestKit;
+
+namespace Api.Tests.Auth.Hostile;
+
+/// <summary>Sending a raw <c>Authorization</c> header and reading the refusal, as every hostile test does.</summary>
+internal static class Refusals
+{
+    public static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    /// <summary>Sends <paramref name="authorization"/> exactly as given (no header validation by HttpClient).</summary>
+    public static async Task<HttpResponseMessage> SendAsync(this ApiFactory api, string route, string? authorization)
+    {
+        using var client = api.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, route);
+        if (authorization is not null)
+        {
+            Assert.True(request.Headers.TryAddWithoutValidation("Authorization", authorization));
+        }
+
+        return await client.SendAsync(request, Cancel);
+    }
+
+    /// <summary>
+    /// 401 with <c>Bearer error="invalid_token"</c> and a description, and the same in an
+    /// RFC 9457 body; the body is the refusal's, never what an endpoint answers.
+    /// </summary>
+    public static async Task<JsonElement> AssertInvalidTokenAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var challenge = WwwAuthenticate.From(response);
+        Assert.Equal("Bearer", challenge.Scheme);
+        Assert.Equal("invalid_token", challenge.Error);
+        Assert.False(string.IsNullOrWhiteSpace(challenge.ErrorDescription), $"No error_description in: {challenge.Raw}");
+
+        var problem = await response.ReadProblemAsync(Cancel);
+        Assert.Equal("invalid_token", problem.StringOf("error"));
+        Assert.Equal(challenge.ErrorDescription, problem.StringOf("detail"));
+        AssertNoEndpointAnswered(problem);
+        return problem;
+    }
+
+    /// <summary>/api/me would have answered its subject and /api/private its message: neither may show.</summary>
+    public static void AssertNoEndpointAnswered(JsonElement body)
+    {
+        Assert.False(body.TryGetProperty("subject", out _), $"An endpoint answered: {body}");
+        Assert.False(body.TryGetProperty("message", out _), $"An endpoint answered: {body}");
+    }
+}
