@@ -80,8 +80,14 @@ public sealed record TokenRefusal(int Status, string? Error, string Reason, stri
 
         if (expected is not null && actual.TrimEnd('/') == expected.TrimEnd('/'))
         {
-            return Invalid("bad_issuer",
-                $"The token's issuer '{actual}' differs from the expected '{expected}' only by the trailing slash; Auth0 issuers end with '/'.");
+            // Which side lacks the slash decides who has to change something: a configured
+            // Auth0:Issuer typed without it is the usual mistake, and only the API owner can fix it.
+            return Invalid("bad_issuer", (actual.EndsWith('/'), expected.EndsWith('/')) switch
+            {
+                (true, false) => $"The token's issuer '{actual}' differs from the expected '{expected}' only by the trailing slash: Auth0 issuers end with '/'. Set Auth0:Issuer to '{actual}', or leave it unset to take the issuer from the discovery document.",
+                (false, true) => $"The token's issuer '{actual}' lacks the trailing slash of the expected '{expected}': Auth0 issuers end with '/', so check which issuer minted this token.",
+                _ => $"The token's issuer '{actual}' differs from the expected '{expected}' only by trailing slashes; Auth0 issuers end with exactly one '/'.",
+            });
         }
 
         if (expected is not null && Uri.TryCreate(actual, UriKind.Absolute, out var actualUri) && Uri.TryCreate(expected, UriKind.Absolute, out var expectedUri)
