@@ -30,6 +30,12 @@ public sealed record TokenFacts(int Parts, string? KeyId, string? ClientId, stri
             var idToken = Claim(jwt, "nonce") is not null || Claim(jwt, "at_hash") is not null
                 || (Claim(jwt, "scope") is null && Claim(jwt, "gty") is null && audiences.Count == 1
                     && !audiences[0].Contains("://", StringComparison.Ordinal) && (clientId is null || audiences[0] == clientId));
+            // An ID token names its client in aud (OpenID Connect Core §2), usually without azp.
+            if (idToken && clientId is null && audiences.Count == 1)
+            {
+                clientId = audiences[0];
+            }
+
             return new(parts, Clean(jwt.Kid), clientId, Clean(Claim(jwt, "iss")), audiences, idToken);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or Microsoft.IdentityModel.Tokens.SecurityTokenMalformedException)
