@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Api.Auth;
 using Api.Tests.TestKit;
 
 namespace Api.Tests.Auth.Hostile;
@@ -39,6 +40,23 @@ internal static class Refusals
         Assert.Equal(challenge.ErrorDescription, problem.StringOf("detail"));
         AssertNoEndpointAnswered(problem);
         return problem;
+    }
+
+    /// <summary>The API's "Request refused ..." lines so far, oldest first.</summary>
+    public static IReadOnlyList<LogLine> RefusalLines(this ApiFactory api) =>
+        [.. api.Logs.All.Where(l => l.Category == typeof(Auth0BearerEvents).FullName && l.Message.StartsWith("Request refused", StringComparison.Ordinal))];
+
+    /// <summary>
+    /// Sends one request and returns its answer with the refusal lines it caused. The line is
+    /// written before the answer, so it is there once the answer is; the caller's test class must
+    /// not send requests to <paramref name="api"/> concurrently (a class's tests run one by one).
+    /// </summary>
+    public static async Task<(HttpResponseMessage Response, IReadOnlyList<LogLine> Logged)> SendAndLogAsync(
+        this ApiFactory api, string route, string? authorization)
+    {
+        var before = api.RefusalLines().Count;
+        var response = await api.SendAsync(route, authorization);
+        return (response, [.. api.RefusalLines().Skip(before)]);
     }
 
     /// <summary>/api/me would have answered its subject and /api/private its message: neither may show.</summary>
