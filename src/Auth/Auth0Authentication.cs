@@ -15,6 +15,10 @@ public static class Auth0Authentication
         // ASP.NET Core's "Request starting ..." lines print the query string, where a client may have
         // put ?access_token=...; no token may reach a log at any level, so that category stays quiet.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        // Kestrel's Debug lines about requests it cannot parse quote the offending request line or
+        // header ("Invalid request header: 'Authorization : Bearer ...'"), 128 bytes of it: a whole
+        // opaque token, or most of a query string holding a JWT. Quiet for the same reason.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Warning);
 
         var services = builder.Services;
         services.AddOptions<Auth0Options>()
