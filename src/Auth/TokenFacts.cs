@@ -1,5 +1,6 @@
 using System.Text;
-using Microsoft.IdentityModel.JsonWebTokens;
+using System.Text.Json;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Api.Auth;
 
@@ -14,21 +15,30 @@ public sealed record TokenFacts(int Parts, string? KeyId, string? ClientId, stri
 
     public static TokenFacts Read(string token)
     {
-        var parts = token.Count(c => c == '.') + 1;
-        if (parts != 3)
+        var parts = token.Split('.');
+        if (parts.Length != 3)
         {
-            return new(parts, null, null, null, [], false);
+            return new(parts.Length, null, null, null, [], false);
         }
 
+        // Plain JSON, not JsonWebToken: that one refuses the whole token over one ill-typed claim
+        // (an "exp" that is a string), and the caller who sent it is exactly whom the log should name.
         try
         {
-            var jwt = new JsonWebToken(token);
-            var audiences = jwt.Audiences.Select(Clean).OfType<string>().ToList();
-            var clientId = Clean(Claim(jwt, "azp") ?? Claim(jwt, "client_id"));
+            using var header = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(parts[0]));
+            using var payload = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(parts[1]));
+            if (header.RootElement.ValueKind != JsonValueKind.Object || payload.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return new(parts.Length, null, null, null, [], false);
+            }
+
+            var claims = payload.RootElement;
+            var audiences = AudiencesOf(claims).Select(Clean).OfType<string>().ToList();
+            var clientId = Clean(Claim(claims, "azp") ?? Claim(claims, "client_id"));
             // An OpenID Connect ID token: its audience is the client itself, it carries ID-token-only
             // claims, and no scope or grant type as Auth0 access tokens do.
-            var idToken = Claim(jwt, "nonce") is not null || Claim(jwt, "at_hash") is not null
-                || (Claim(jwt, "scope") is null && Claim(jwt, "gty") is null && audiences.Count == 1
+            var idToken = Has(claims, "nonce") || Has(claims, "at_hash")
+                || (!Has(claims, "scope") && !Has(claims, "gty") && audiences.Count == 1
                     && !audiences[0].Contains("://", StringComparison.Ordinal) && (clientId is null || audiences[0] == clientId));
             // An ID token names its client in aud (OpenID Connect Core §2), usually without azp.
             if (idToken && clientId is null && audiences.Count == 1)
@@ -36,16 +46,36 @@ public sealed record TokenFacts(int Parts, string? KeyId, string? ClientId, stri
                 clientId = audiences[0];
             }
 
-            return new(parts, Clean(jwt.Kid), clientId, Clean(Claim(jwt, "iss")), audiences, idToken);
+            return new(parts.Length, Clean(Claim(header.RootElement, "kid")), clientId, Clean(Claim(claims, "iss")), audiences, idToken);
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or Microsoft.IdentityModel.Tokens.SecurityTokenMalformedException)
+        catch (Exception e) when (e is FormatException or JsonException or ArgumentException)
         {
-            return new(parts, null, null, null, [], false);
+            return new(parts.Length, null, null, null, [], false);
         }
     }
 
-    private static string? Claim(JsonWebToken jwt, string type) =>
-        jwt.TryGetPayloadValue<object>(type, out var value) && value is not null ? value.ToString() : null;
+    /// <summary>A string or number member as text; null when absent or of another kind.</summary>
+    private static string? Claim(JsonElement json, string name) => json.TryGetProperty(name, out var value)
+        ? value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.Number => value.GetRawText(),
+            _ => null,
+        }
+        : null;
+
+    private static bool Has(JsonElement json, string name) =>
+        json.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null;
+
+    /// <summary><c>aud</c> is one string or an array of them (RFC 7519 §4.1.3).</summary>
+    private static IEnumerable<string?> AudiencesOf(JsonElement claims) => claims.TryGetProperty("aud", out var aud)
+        ? aud.ValueKind switch
+        {
+            JsonValueKind.String => [aud.GetString()],
+            JsonValueKind.Array => aud.EnumerateArray().Where(a => a.ValueKind == JsonValueKind.String).Select(a => a.GetString()),
+            _ => [],
+        }
+        : [];
 
     private static string? Clean(string? value)
     {
