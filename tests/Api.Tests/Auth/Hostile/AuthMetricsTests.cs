@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Net;
+using Api.Auth;
+using Api.Tests.TestKit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Api.Tests.Auth.Hostile;
+
+/// <summary>
+/// The <c>Api.Auth</c> meter as <c>dotnet-counters</c> or an OTLP collector sees it: token
+/// validations by result and reason, key refreshes by outcome. Each test starts its own API and
+/// keeps only that API's measurements (other tests' APIs record on meters of the same name in this
+/// process at the same time).
+/// </summary>
+public sealed class AuthMetricsTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Token_validations_are_counted_by_result_and_reason()
+    {
+        using var recorder = new AuthMeasurements();
+        await using var issuer = await TestIssuer.StartAsync();
+        await using var api = await new ApiFactory(issuer).StartAndWaitUntilReadyAsync();
+        var tokens = api.Tokens;
+        var reused = tokens.Create();
+
+        await SendAsync(api, "/api/private", $"Bearer {reused}");
+        await SendAsync(api, "/api/private", $"Bearer {reused}"); // the second one comes from the validated-token cache
+        await SendAsync(api, "/api/private-scoped", $"Bearer {tokens.Create()}"); // valid, but 403: still an accepted token
+        await SendAsync(api, "/api/private", $"Bearer {tokens.Create(t => t.ExpiresAt(DateTimeOffset.UtcNow.AddMinutes(-5)))}");
+        await SendAsync(api, "/api/public", $"Bearer {tokens.Create(t => t.ExpiresAt(DateTimeOffset.UtcNow.AddMinutes(-5)))}");
+        await SendAsync(api, "/api/private", $"Bearer {tokens.Create(t => t.Claim("aud", "https://other.example.test"))}");
+        await SendAsync(api, "/api/private", $"Bearer {tokens.Create(t => t.HeaderClaim("alg", "none"))}");
+        await SendAsync(api, "/api/private", $"Bearer {Tampered(tokens.Create())}");
+        await SendAsync(api, "/api/private", "Bearer a b");
+        await SendAsync(api, "/api/private", authorization: null); // no token: nothing was validated
+
+        var validations = recorder.Of(api).Where(m => m.Instrument == "api.auth.token_validations").ToList();
+        Assert.Equal(
+            new Dictionary<string, long>
+            {
+                ["accepted/valid"] = 3,
+                ["refused/expired"] = 2,
+                ["refused/bad_audience"] = 1,
+                ["refused/alg_not_allowed"] = 1,
+                ["refused/bad_signature"] = 1,
+                ["refused/malformed_header"] = 1,
+            },
+            validations.GroupBy(m => $"{m.Tags["result"]}/{m.Tags["reason"]}").ToDictionary(g => g.Key, g => g.Sum(m => m.Value)));
+    }
+
+    [Fact]
+    public async Task Key_refreshes_are_counted_by_outcome_success_at_start_and_failure_while_the_issuer_is_down()
+    {
+        using var recorder = new AuthMeasurements();
+        await using var issuer = await TestIssuer.StartAsync();
+        await using var api = await new ApiFactory(issuer).StartAndWaitUntilReadyAsync();
+
+        Assert.True(Refreshes(recorder, api, "success") >= 1, "The keys fetched at start-up are a successful refresh.");
+        Assert.Equal(0, Refreshes(recorder, api, "failure"));
+
+        await issuer.StopAsync();
+        // A kid the API has never seen makes it refresh the keys at once; the issuer is down.
+        var (status, reason) = await SendAsync(api, "/api/private", $"Bearer {api.Tokens.Create(t => t.HeaderClaim("kid", "rotated-in"))}");
+
+        Assert.Equal((HttpStatusCode.Unauthorized, "unknown_kid"), (status, reason));
+        Assert.Equal(1, Refreshes(recorder, api, "failure"));
+        Assert.Equal(
+            [("refused", "unknown_kid")],
+            recorder.Of(api).Where(m => m.Instrument == "api.auth.token_validations").Select(m => (m.Tags["result"], m.Tags["reason"])));
+    }
+
+    [Fact(Skip = "Finding from issue 6: AuthenticationFailed counts TokenRefusal.ReasonOf(exception), which cannot read the token, so an ID token is counted as bad_audience and a five-part token as malformed_token while the answer and the log say id_token and encrypted_token. Fix in Auth0BearerEvents (outside this branch's files), then remove Skip.")]
+    public async Task Metrics_count_the_same_reason_the_caller_and_the_log_are_given()
+    {
+        using var recorder = new AuthMeasurements();
+        await using var issuer = await TestIssuer.StartAsync();
+        await using var api = await new ApiFactory(issuer).StartAndWaitUntilReadyAsync();
+
+        var idToken = await SendAsync(api, "/api/private", $"Bearer {api.Tokens.Create(t => t.Claim("aud", "spa-client-id").Claim("nonce", "n-0S6").Without("gty"))}");
+        var fiveParts = await SendAsync(api, "/api/private", "Bearer a.b.c.d.e");
+
+        Assert.Equal([idToken.Reason, fiveParts.Reason], recorder.Of(api).Where(m => m.Instrument == "api.auth.token_validations").Select(m => m.Tags["reason"]));
+    }
+
+    private static long Refreshes(AuthMeasurements recorder, ApiFactory api, string outcome) =>
+        recorder.Of(api).Where(m => m.Instrument == "api.auth.key_refreshes" && m.Tags["outcome"] == outcome).Sum(m => m.Value);
+
+    private static async Task<(HttpStatusCode Status, string? Reason)> SendAsync(ApiFactory api, string route, string? authorization)
+    {
+        using var response = await api.SendAsync(route, authorization);
+        if (response.IsSuccessStatusCode)
+        {
+            return (response.StatusCode, null);
+        }
+
+        return (response.StatusCode, (await response.ReadProblemAsync(Cancel)).StringOf("reason"));
+    }
+
+    private static string Tampered(string token)
+    {
+        var parts = token.Split('.');
+        parts[2] = parts[2][..^4] + (parts[2].EndsWith("AAAA", StringComparison.Ordinal) ? "BBBB" : "AAAA");
+        return string.Join('.', parts);
+    }
+}
+
+/// <summary>
+/// Records every measurement of every <c>Api.Auth</c> meter in the process, with the meter's
+/// scope: a meter made by an app's <see cref="IMeterFactory"/> has that factory as its scope, so
+/// <see cref="Of"/> can keep one app's measurements. Start it before the app, or the keys fetched at
+/// start-up are missed.
+/// </summary>
+internal sealed class AuthMeasurements : IDisposable
+{
+    private readonly MeterListener listener = new();
+    private readonly ConcurrentQueue<Measurement> measurements = new();
+
+    public AuthMeasurements()
+    {
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == AuthMetrics.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var byName = new Dictionary<string, string?>(StringComparer.Ordinal);
+            foreach (var tag in tags)
+            {
+                byName[tag.Key] = tag.Value?.ToString();
+            }
+
+            measurements.Enqueue(new Measurement(instrument.Meter.Scope, instrument.Name, value, byName));
+        });
+        listener.Start();
+    }
+
+    /// <summary>The measurements of <paramref name="api"/>'s own meters; fails if it made none (the filter would be wrong).</summary>
+    public IReadOnlyList<Measurement> Of(ApiFactory api)
+    {
+        var scope = api.Services.GetRequiredService<IMeterFactory>();
+        var own = measurements.Where(m => ReferenceEquals(m.Scope, scope)).ToList();
+        Assert.NotEmpty(own);
+        return own;
+    }
+
+    public void Dispose() => listener.Dispose();
+
+    public sealed record Measurement(object? Scope, string Instrument, long Value, IReadOnlyDictionary<string, string?> Tags);
+}
