@@ -45,10 +45,13 @@ public sealed class HostileWorld : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        // Checked once more at the end, for a fetch the API might have started after answering.
+        var attackerRequests = Attacker.Requests;
         await Api.DisposeAsync();
         await Issuer.DisposeAsync();
         await Attacker.DisposeAsync();
         AttackerCertificate.Dispose();
         AttackerKey.Dispose();
+        Assert.True(attackerRequests == 0, $"The API sent {attackerRequests} request(s) to a URL a token named (jku/x5u).");
     }
 }
