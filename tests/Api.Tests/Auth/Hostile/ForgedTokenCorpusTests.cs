@@ -114,7 +114,7 @@ public sealed class ForgedTokenCorpusTests(HostileWorld world) : IClassFixture<H
     }
 
     [Fact]
-    public async Task The_corpus_is_refused_only_for_what_it_forged_an_unchanged_token_gets_200()
+    public async Task An_unforged_token_from_the_same_factory_gets_200_so_each_refusal_is_for_its_forgery()
     {
         // The baseline every case departs from: if this failed, the corpus would prove nothing.
         using var response = await world.Api.SendAsync(Route, $"Bearer {world.Tokens.Create()}");
