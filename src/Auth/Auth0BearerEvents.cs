@@ -51,16 +51,14 @@ public sealed partial class Auth0BearerEvents(
 
     public override Task AuthenticationFailed(AuthenticationFailedContext context)
     {
-        metrics.TokenRefused(TokenRefusal.ReasonOf(context.Exception));
+        metrics.TokenRefused(Explain(context.Exception, context.Request).Refusal.Reason);
         return Task.CompletedTask;
     }
 
     public override async Task Challenge(JwtBearerChallengeContext context)
     {
         context.HandleResponse();
-        // Read again, untrusted, only now that the request is refused: to explain it and log who sent it.
-        var token = BearerCredentials.Read(context.Request).Token is { } sent ? TokenFacts.Read(sent) : null;
-        var refusal = TokenRefusal.From(context.AuthenticateFailure, new RefusalContext(options.Value, keys.Current?.Issuer, token));
+        var (refusal, token) = Explain(context.AuthenticateFailure, context.Request);
         LogRefused(logger, refusal.Status, refusal.Reason, token?.ClientId, token?.KeyId, refusal.Description);
         await BearerChallenges.WriteAsync(context.HttpContext, refusal, retryAfter: keys.RetryAfter).ConfigureAwait(false);
     }
@@ -74,9 +72,19 @@ public sealed partial class Auth0BearerEvents(
         await BearerChallenges.WriteAsync(context.HttpContext, refusal, required?.Scope).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Why the request was refused, with what its (untrusted) token says about itself, read again
+    /// only now that it is refused: one explanation for the answer, the log line and the metric.
+    /// </summary>
+    private (TokenRefusal Refusal, TokenFacts? Token) Explain(Exception? failure, HttpRequest request)
+    {
+        var token = BearerCredentials.Read(request).Token is { } sent ? TokenFacts.Read(sent) : null;
+        return (TokenRefusal.From(failure, new RefusalContext(options.Value, keys.Current?.Issuer, token)), token);
+    }
+
     private void Refuse(MessageReceivedContext context, Exception failure)
     {
-        metrics.TokenRefused(TokenRefusal.ReasonOf(failure));
+        metrics.TokenRefused(Explain(failure, context.Request).Refusal.Reason);
         context.Fail(failure);
     }
 

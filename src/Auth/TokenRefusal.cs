@@ -21,18 +21,13 @@ public sealed record TokenRefusal(int Status, string? Error, string Reason, stri
     public static TokenRefusal InsufficientPermission(string description) => new(
         StatusCodes.Status403Forbidden, InsufficientScope, "insufficient_permission", description);
 
-    /// <summary>The stable reason code of a failure, without reading the token: what metrics count.</summary>
-    public static string ReasonOf(Exception? failure) => Classify(failure, null).Reason;
-
     /// <summary>Classifies the failure JwtBearer reports for a request and explains it.</summary>
     /// <param name="failure">The authentication failure; null when no credentials were sent.</param>
     /// <param name="context">What the API expects, and what the (unverified) token says.</param>
-    public static TokenRefusal From(Exception? failure, RefusalContext context) => Classify(failure, context);
-
-    private static TokenRefusal Classify(Exception? failure, RefusalContext? context) => failure switch
+    public static TokenRefusal From(Exception? failure, RefusalContext context) => failure switch
     {
         null => MissingToken,
-        AggregateException { InnerExceptions.Count: > 0 } many => Classify(many.InnerExceptions[0], context),
+        AggregateException { InnerExceptions.Count: > 0 } many => From(many.InnerExceptions[0], context),
         AuthorizationHeaderException header => new(StatusCodes.Status400BadRequest, InvalidRequest, "malformed_header", header.Message),
         SigningKeysUnavailableException => new(StatusCodes.Status503ServiceUnavailable, null, "keys_unavailable",
             "The API has not yet obtained its issuer's signing keys; try again shortly."),
@@ -43,21 +38,20 @@ public sealed record TokenRefusal(int Status, string? Error, string Reason, stri
         SecurityTokenInvalidAudienceException => Audience(context),
         SecurityTokenInvalidIssuerException => Issuer(context),
         SecurityTokenInvalidAlgorithmException => Invalid("alg_not_allowed",
-            $"The token's signing algorithm is not allowed; allowed: {string.Join(", ", context?.Options.Algorithms ?? [])}."),
+            $"The token's signing algorithm is not allowed; allowed: {string.Join(", ", context.Options.Algorithms)}."),
         SecurityTokenSignatureKeyNotFoundException => Invalid("unknown_kid", "The token's signing key (kid) is not one of the issuer's keys."),
         SecurityTokenInvalidSignatureException => Invalid("bad_signature", "The token's signature is invalid."),
         UnsupportedCriticalHeaderException unsupported => Invalid("unsupported_crit", unsupported.Message),
         // Auth0 hands out an encrypted (five-part) token when the token request names no audience.
-        SecurityTokenDecryptionFailedException or SecurityTokenEncryptionKeyNotFoundException => Invalid("encrypted_token",
-            $"The token is encrypted (JWE, five parts), not a signed access token for this API: Auth0 issues such tokens when the token request has no audience. Request it with audience={context?.Options.Audience}."),
+        SecurityTokenDecryptionFailedException or SecurityTokenEncryptionKeyNotFoundException => Encrypted(context),
         SecurityTokenMalformedException or ArgumentException => Malformed(context),
         _ => Invalid("invalid_token", "The token is invalid."),
     };
 
-    private static TokenRefusal Audience(RefusalContext? context)
+    private static TokenRefusal Audience(RefusalContext context)
     {
-        var expected = context?.Options.Audience;
-        var token = context?.Token;
+        var expected = context.Options.Audience;
+        var token = context.Token;
         if (token is { LooksLikeIdToken: true })
         {
             return Invalid("id_token",
@@ -69,10 +63,10 @@ public sealed record TokenRefusal(int Status, string? Error, string Reason, stri
             : Invalid("bad_audience", $"The token has no audience for this API; request it with audience={expected}.");
     }
 
-    private static TokenRefusal Issuer(RefusalContext? context)
+    private static TokenRefusal Issuer(RefusalContext context)
     {
-        var actual = context?.Token?.Issuer;
-        var expected = context?.ExpectedIssuer;
+        var actual = context.Token?.Issuer;
+        var expected = context.ExpectedIssuer;
         if (actual is null)
         {
             return Invalid("bad_issuer", $"The token has no 'iss' claim; this API accepts tokens issued by {expected}.");
@@ -100,14 +94,16 @@ public sealed record TokenRefusal(int Status, string? Error, string Reason, stri
         return Invalid("bad_issuer", $"The token's issuer '{actual}' is not '{expected}'.");
     }
 
-    private static TokenRefusal Malformed(RefusalContext? context) => context?.Token?.Parts switch
+    private static TokenRefusal Malformed(RefusalContext context) => context.Token?.Parts switch
     {
         1 => Invalid("malformed_token",
             $"The token is not a JWT (no dots): an opaque token from Auth0 means the token request had no audience; request it with audience={context.Options.Audience}."),
-        5 => Invalid("encrypted_token",
-            $"The token is encrypted (JWE, five parts), not a signed access token for this API: Auth0 issues such tokens when the token request has no audience. Request it with audience={context.Options.Audience}."),
+        5 => Encrypted(context),
         _ => Invalid("malformed_token", "The token is not a well-formed JWS: three base64url parts, a JSON header and a JSON payload."),
     };
+
+    private static TokenRefusal Encrypted(RefusalContext context) => Invalid("encrypted_token",
+        $"The token is encrypted (JWE, five parts), not a signed access token for this API: Auth0 issues such tokens when the token request has no audience. Request it with audience={context.Options.Audience}.");
 
     private static TokenRefusal Invalid(string reason, string description) =>
         new(StatusCodes.Status401Unauthorized, InvalidToken, reason, description);
