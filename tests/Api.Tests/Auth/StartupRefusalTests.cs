@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Api.Tests.TestKit;
 using Microsoft.Extensions.Options;
 
@@ -42,7 +40,7 @@ public sealed class StartupRefusalTests(ApiFixture fixture)
     [Fact]
     public async Task Production_without_Auth0_settings_exits_1_naming_the_missing_settings()
     {
-        var (exitCode, output) = await RunApiProcessAsync(new Dictionary<string, string>());
+        var (exitCode, output) = await RunApiProcessAsync([]);
 
         Assert.True(exitCode == 1, $"Exit code {exitCode}; output:\n{output}");
         Assert.Contains("Auth0:Domain is missing", output, StringComparison.Ordinal);
@@ -55,7 +53,7 @@ public sealed class StartupRefusalTests(ApiFixture fixture)
     [Fact]
     public async Task AUTH0_DOMAIN_and_AUTH0_AUDIENCE_configure_the_API_and_are_validated()
     {
-        var (exitCode, output) = await RunApiProcessAsync(new Dictionary<string, string>
+        var (exitCode, output) = await RunApiProcessAsync(new Dictionary<string, string?>
         {
             ["AUTH0_DOMAIN"] = "http://example.com",
             ["AUTH0_AUDIENCE"] = "https://api.example.test",
@@ -67,69 +65,29 @@ public sealed class StartupRefusalTests(ApiFixture fixture)
     }
 
     /// <summary>
-    /// Runs the built API (<c>Api.dll</c>, copied next to the tests) as a user would: Production,
-    /// an empty working directory (so no appsettings.json), and no Auth0 variables but
-    /// <paramref name="environment"/>. Killed if it has not exited within 15 s.
+    /// Runs the built API as a user would: Production, an empty working directory (so no
+    /// appsettings.json), and no Auth0 variables but <paramref name="environment"/>. Killed if it
+    /// has not exited within 15 s.
     /// </summary>
-    private static async Task<(int ExitCode, string Output)> RunApiProcessAsync(Dictionary<string, string> environment)
+    private static async Task<(int ExitCode, string Output)> RunApiProcessAsync(Dictionary<string, string?> environment)
     {
-        var api = Path.Combine(AppContext.BaseDirectory, "Api.dll");
-        Assert.True(File.Exists(api), $"{api} is missing: the test project should copy the API's build output.");
         var workingDirectory = Directory.CreateTempSubdirectory("api-startup-");
         try
         {
-            var start = new ProcessStartInfo(DotnetHost(), [api])
-            {
-                WorkingDirectory = workingDirectory.FullName,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var name in start.Environment.Keys.Where(IsApiSetting).ToList())
-            {
-                start.Environment.Remove(name);
-            }
-
-            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-            start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0"; // loopback, should it ever start
-            foreach (var (name, value) in environment)
-            {
-                start.Environment[name] = value;
-            }
-
-            using var process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync(Cancel);
-            var stderr = process.StandardError.ReadToEndAsync(Cancel);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-            timeout.CancelAfter(TimeSpan.FromSeconds(15));
+            environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+            await using var api = ApiProcess.Start(environment, workingDirectory: workingDirectory.FullName);
             try
             {
-                await process.WaitForExitAsync(timeout.Token);
+                return (await api.WaitForExitAsync(TimeSpan.FromSeconds(15)), api.Output);
             }
             catch (OperationCanceledException)
             {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"The API did not exit within 15 s; it was killed. Output:\n{await stdout}{await stderr}");
+                throw new TimeoutException($"The API did not exit within 15 s; it was killed. Output:\n{api.Output}");
             }
-
-            return (process.ExitCode, await stdout + await stderr);
         }
         finally
         {
             workingDirectory.Delete(recursive: true);
         }
-    }
-
-    private static bool IsApiSetting(string name) =>
-        name is "AUTH0_DOMAIN" or "AUTH0_AUDIENCE" or "DOTNET_ENVIRONMENT"
-        || name.StartsWith("Auth0__", StringComparison.OrdinalIgnoreCase)
-        || name.StartsWith("ASPNETCORE_", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>The dotnet host running these tests, so the API runs on the same runtime.</summary>
-    private static string DotnetHost()
-    {
-        var root = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
-        var host = Path.Combine(root, OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet");
-        return File.Exists(host) ? host : "dotnet";
     }
 }

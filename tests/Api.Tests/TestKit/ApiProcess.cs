@@ -42,19 +42,24 @@ public sealed class ApiProcess : IAsyncDisposable
 
     public int ExitCode => process.ExitCode;
 
-    /// <summary>Starts the API; <paramref name="environment"/> values of null remove a variable.</summary>
-    public static ApiProcess Start(IReadOnlyDictionary<string, string?> environment, int? port = null)
+    /// <summary>
+    /// Starts the API on <paramref name="port"/> (a free one if null), in
+    /// <paramref name="workingDirectory"/> (the test output folder, with its appsettings files, if
+    /// null). The child inherits no ASP.NET Core or Auth0 setting from the test run: only
+    /// <paramref name="environment"/>, whose null values remove a variable.
+    /// </summary>
+    public static ApiProcess Start(IReadOnlyDictionary<string, string?> environment, int? port = null, string? workingDirectory = null)
     {
         port ??= FreeLoopbackPort();
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(DotnetHost())
         {
             ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Api.dll"), "--urls", $"http://127.0.0.1:{port}" },
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var inherited in new[] { "AUTH0_DOMAIN", "AUTH0_AUDIENCE", "Auth0__Domain", "Auth0__Audience", "ASPNETCORE_URLS" })
+        foreach (var inherited in start.Environment.Keys.Where(IsApiSetting).ToList())
         {
             start.Environment.Remove(inherited);
         }
@@ -126,6 +131,20 @@ public sealed class ApiProcess : IAsyncDisposable
         }
 
         process.Dispose();
+    }
+
+    private static bool IsApiSetting(string name) =>
+        name is "AUTH0_DOMAIN" or "AUTH0_AUDIENCE" or "DOTNET_ENVIRONMENT"
+        || name.StartsWith("Auth0__", StringComparison.OrdinalIgnoreCase)
+        || name.StartsWith("DevIssuer__", StringComparison.OrdinalIgnoreCase)
+        || name.StartsWith("ASPNETCORE_", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The dotnet host running these tests, so the API runs on the same runtime.</summary>
+    private static string DotnetHost()
+    {
+        var root = Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+        var host = Path.Combine(root, OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet");
+        return File.Exists(host) ? host : "dotnet";
     }
 
     public static int FreeLoopbackPort()
