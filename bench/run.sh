@@ -34,9 +34,10 @@
 #   MEMORY_TOKENS=100000 (0 skips the memory run), SKIP_BUILD=1 (reuse bench/results/build),
 #   SERVER_ENV="K=V ..." (extra environment for both servers, e.g. DOTNET_gcServer=0),
 #   PROFILE=1 (after the rounds, one more run of each case under `perf record -g`, broken down by
-#   scripts/perf_breakdown.py into CPU µs per request per stage; installs Debian's linux-perf if
-#   missing and starts both servers with DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
-#   so perf can name JIT-compiled code).
+#   scripts/perf_breakdown.py into CPU µs per request per stage, and under dotnet-counters for the
+#   bytes allocated per request; installs Debian's linux-perf and the dotnet-counters tool (into
+#   bench/results/tools) if missing, and starts both servers with DOTNET_PerfMapEnabled=1
+#   DOTNET_EnableWriteXorExecute=0 so perf can name JIT-compiled code).
 # Needs dotnet (global.json's SDK), curl, and wrk (installed with apt-get when missing).
 # The machine is shared and noisy: compare the ratios of one run, not numbers across runs.
 # Every process it starts is stopped on exit, however it exits.
@@ -109,18 +110,6 @@ wait_for() {
   done
 }
 
-free_port() {
-  local port
-  for _ in $(seq 100); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return 0
-    fi
-  done
-  die "no free port found on 127.0.0.1"
-}
-
 seconds_of() { # 10s, 2m, 500ms, 10 -> whole seconds, at least 1
   local value=$1
   case $value in
@@ -154,6 +143,12 @@ if [[ $PROFILE == 1 ]]; then
       || die "could not install perf: see $RAW/apt-perf.log"
   fi
   command -v python3 >/dev/null || die "PROFILE=1 needs python3 for scripts/perf_breakdown.py"
+  COUNTERS=$OUT/tools/dotnet-counters
+  if [[ ! -x $COUNTERS ]]; then
+    log "installing dotnet-counters into $OUT/tools"
+    dotnet tool install dotnet-counters --tool-path "$OUT/tools" >"$RAW/tool-install.log" 2>&1 \
+      || die "could not install dotnet-counters: see $RAW/tool-install.log"
+  fi
   SERVER_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 $SERVER_ENV"
 fi
 
@@ -196,33 +191,46 @@ WARMUP_TIMEOUT=$(($(seconds_of "$WARMUP") + 60))
 STARTUP_TIMEOUT=$(($(seconds_of "$STARTUP_WARMUP") + 60))
 CLK_TCK=$(getconf CLK_TCK)
 
-server_env() { # PORT: the environment both servers run with
+# The environment both servers run with. Port 0: the kernel picks a free port (a port chosen in
+# advance can be taken meanwhile by one of wrk's ephemeral ports); the one start-up line
+# "Now listening on: ..." (Microsoft.Hosting.Lifetime, Information) tells which.
+server_env() {
   # shellcheck disable=SC2086 # SERVER_ENV is a list of K=V words
-  echo ASPNETCORE_ENVIRONMENT=Production "ASPNETCORE_URLS=http://127.0.0.1:$1" \
+  echo ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=http://127.0.0.1:0 \
     "Auth0__Domain=http://127.0.0.1:$ISSUER_PORT/" "Auth0__Audience=$AUDIENCE" \
-    Logging__LogLevel__Default=Warning Logging__LogLevel__Microsoft.AspNetCore=Warning $SERVER_ENV
+    Logging__LogLevel__Default=Warning Logging__LogLevel__Microsoft.AspNetCore=Warning \
+    Logging__LogLevel__Microsoft.Hosting.Lifetime=Information $SERVER_ENV
+}
+
+listening_on() { grep -o 'Now listening on: http://127\.0\.0\.1:[0-9]*' "$1" | head -n 1 | sed 's/Now listening on: //'; }
+
+# start_server NAME DLL READY-PATH: sets SERVER_PID and SERVER_URL once READY-PATH answers 200.
+START_COUNT=0
+start_server() {
+  local name=$1 dll=$2 ready=$3 log
+  START_COUNT=$((START_COUNT + 1))
+  log=$RAW/$name-$START_COUNT.log
+  # shellcheck disable=SC2046 # server_env prints K=V words
+  start "$name-$START_COUNT" "$BUILD/$name" env $(server_env) dotnet "$dll"
+  SERVER_PID=$STARTED
+  wait_for "$SERVER_PID" 90 grep -q 'Now listening on: ' "$log" || { cat "$log" >&2; die "$name did not start"; }
+  SERVER_URL=$(listening_on "$log")
+  [[ -n $SERVER_URL ]] || { cat "$log" >&2; die "$name did not say where it listens"; }
+  wait_for "$SERVER_PID" 90 curl -sf "$SERVER_URL$ready" || { cat "$log" >&2; die "$name did not get ready"; }
 }
 
 start_api() { # sets API_PID, API_URL
-  local port
-  port=$(free_port)
-  # shellcheck disable=SC2046 # server_env prints K=V words
-  start "api-$port" "$BUILD/api" env $(server_env "$port") dotnet Api.dll
-  API_PID=$STARTED
-  API_URL=http://127.0.0.1:$port
-  wait_for "$API_PID" 90 curl -sf "$API_URL/health/ready" || { cat "$RAW/api-$port.log" >&2; die "the API did not get ready"; }
+  start_server api Api.dll /health/ready
+  API_PID=$SERVER_PID
+  API_URL=$SERVER_URL
   preflight "$API_URL" API
   startup_warmup "$API_URL" API
 }
 
 start_baseline() { # sets BASE_PID, BASE_URL
-  local port
-  port=$(free_port)
-  # shellcheck disable=SC2046
-  start "baseline-$port" "$BUILD/baseline" env $(server_env "$port") dotnet Baseline.dll
-  BASE_PID=$STARTED
-  BASE_URL=http://127.0.0.1:$port
-  wait_for "$BASE_PID" 90 curl -sf "$BASE_URL/api/public" || { cat "$RAW/baseline-$port.log" >&2; die "the baseline did not start"; }
+  start_server baseline Baseline.dll /api/public
+  BASE_PID=$SERVER_PID
+  BASE_URL=$SERVER_URL
   preflight "$BASE_URL" baseline
   startup_warmup "$BASE_URL" baseline
 }
@@ -293,6 +301,7 @@ measure() {
   raw=$RAW/round$round-$case.txt
   warm_up "$case" "$url"
   run_wrk "$case" "$pid" "$url" "$raw"
+  kill -0 "$pid" 2>/dev/null || die "the $server server (pid $pid) died during ($case): see its log in $RAW"
   awk -v round="$round" -v case="$case" -v server="$server" -v ticks="$TICKS" -v hz="$CLK_TCK" '
     function ms(v) {
       if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
@@ -330,23 +339,38 @@ BASE_HWM=$(status_kb "$BASE_PID" VmHWM)
 
 # --- profile (PROFILE=1) ------------------------------------------------------------------------
 
-# profile CASE LABEL PID URL: one more run of the case under perf (not part of the medians);
-# appends "LABEL=samples-file:CPU-µs-per-request" to PROFILES for scripts/perf_breakdown.py.
+# profile CASE LABEL PID URL: one more run of the case under perf and dotnet-counters (not part
+# of the medians); appends "LABEL=samples-file:CPU-µs-per-request:bytes-allocated-per-request" to
+# PROFILES for scripts/perf_breakdown.py.
 PROFILES=()
 profile() {
-  local case=$1 label=$2 pid=$3 url=$4 perf_pid requests
+  local case=$1 label=$2 pid=$3 url=$4 seconds perf_pid counters_pid requests cpu bytes
+  seconds=$(seconds_of "$DURATION")
   warm_up "$case" "$url"
-  perf record -F 999 -g -p "$pid" -o "$RAW/perf-$case.data" -- sleep $(($(seconds_of "$DURATION") + 1)) \
-    >"$RAW/perf-$case.log" 2>&1 &
+  # Allocation rate sampled every second over a window that holds the whole run (idle around it);
+  # the run starts only once the session is connected, which can take seconds on a busy machine.
+  rm -f "$RAW/counters-$case.csv"
+  "$COUNTERS" collect -p "$pid" --format csv --refresh-interval 1 --counters System.Runtime \
+    -o "$RAW/counters-$case.csv" --duration "$(printf '00:%02d:%02d' $(((seconds + 8) / 60)) $(((seconds + 8) % 60)))" \
+    >"$RAW/counters-$case.log" 2>&1 &
+  counters_pid=$!
+  PIDS+=("$counters_pid")
+  wait_for "$counters_pid" 60 grep -q 'Starting a counter session' "$RAW/counters-$case.log" \
+    || die "dotnet-counters did not start: see $RAW/counters-$case.log"
+  sleep 1.5
+  perf record -F 999 -g -p "$pid" -o "$RAW/perf-$case.data" -- sleep $((seconds + 1)) >"$RAW/perf-$case.log" 2>&1 &
   perf_pid=$!
   PIDS+=("$perf_pid")
   sleep 0.5
   run_wrk "$case" "$pid" "$url" "$RAW/perf-$case.wrk.txt"
   wait "$perf_pid" || die "perf record failed: see $RAW/perf-$case.log"
+  wait "$counters_pid" || die "dotnet-counters failed: see $RAW/counters-$case.log"
   perf script -i "$RAW/perf-$case.data" -F ip,sym,dso >"$RAW/perf-$case.txt" 2>/dev/null
   requests=$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$RAW/perf-$case.wrk.txt")
-  PROFILES+=("$label=$RAW/perf-$case.txt:$(awk -v t="$TICKS" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.1f", t * 1000000 / hz / n }')")
-  log "profiled ($case)"
+  cpu=$(awk -v t="$TICKS" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.1f", t * 1000000 / hz / n }')
+  bytes=$(awk -F, -v n="$requests" '/dotnet.gc.heap.total_allocated/ { s += $5 } END { printf "%.0f", s / n }' "$RAW/counters-$case.csv")
+  PROFILES+=("$label=$RAW/perf-$case.txt:$cpu:$bytes")
+  log "profiled ($case): $cpu µs CPU and $bytes bytes allocated per request"
 }
 if [[ $PROFILE == 1 ]]; then
   profile a "API (a)" "$API_PID" "$API_URL"

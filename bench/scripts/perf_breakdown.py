@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Where a .NET server's CPU goes, from `perf script` output (samples with call stacks).
 
-    perf_breakdown.py "API (b)=perf-b.txt:74.2" "API (a)=perf-a.txt:21.0" ...
+    perf_breakdown.py "API (b)=perf-b.txt:74.2:17045" "API (a)=perf-a.txt:21.0" ...
 
-where each file is `perf script -i perf.data -F ip,sym,dso` output and the number the server's CPU
-microseconds per request measured in the same run. Prints a markdown table, one column per case.
+where each file is `perf script -i perf.data -F ip,sym,dso` output, the first number the server's
+CPU microseconds per request measured in the same run, and the optional second one the bytes it
+allocated per request. Prints a markdown table, one column per case.
 Each sample is put in the first category (in the order below) whose pattern matches its stack,
 so nested work is counted once, in the most specific place: RSA verification inside JwtBearer
 counts as "RS256 signature", not as "JwtBearer handler"; a category's share of the samples times
@@ -113,20 +114,23 @@ def breakdown(path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("cases", nargs="+", metavar="LABEL=PERF_SCRIPT_FILE:US_PER_REQUEST",
-                        help="one column each: a name, the `perf script -F ip,sym,dso` output, and the "
-                             "server's CPU microseconds per request measured in the same run")
+    parser.add_argument("cases", nargs="+", metavar="LABEL=PERF_SCRIPT_FILE:US_PER_REQUEST[:BYTES_PER_REQUEST]",
+                        help="one column each: a name, the `perf script -F ip,sym,dso` output, the "
+                             "server's CPU microseconds per request measured in the same run and, "
+                             "optionally, the bytes it allocated per request")
     args = parser.parse_args()
 
     columns = []
+    allocated = {}
     for case in args.cases:
         label, rest = case.split("=", 1)
-        path, per_request = rest.rsplit(":", 1)
+        path, *numbers = rest.split(":")
         counts = breakdown(path)
         total = sum(counts.values())
         if total == 0:
             sys.exit(f"{path}: no samples (was perf attached to the server's pid?)")
-        columns.append((label, counts, total, float(per_request)))
+        allocated[label] = numbers[1] if len(numbers) > 1 else ""
+        columns.append((label, counts, total, float(numbers[0])))
 
     print("| CPU µs per request | " + " | ".join(label for label, *_ in columns) + " |")
     print("|---|" + "---:|" * len(columns))
@@ -138,6 +142,9 @@ def main():
         print(f"| {where} | " + " | ".join(cells) + " |")
     print("| **total** (measured: server CPU time / requests) | "
           + " | ".join(f"**{per_request:.1f}**" for *_, per_request in columns) + " |")
+    if any(allocated.values()):
+        print("| managed memory allocated per request (bytes, dotnet-counters) | "
+              + " | ".join(allocated[label] or "n/a" for label, *_ in columns) + " |")
     print("| perf samples | " + " | ".join(str(total) for _, _, total, _ in columns) + " |")
 
 
