@@ -33,6 +33,8 @@
 # Settings (environment): ROUNDS=3 DURATION=10s WARMUP=3s STARTUP_WARMUP=5s CONNECTIONS=32 TOKENS=2000
 #   MEMORY_TOKENS=100000 (0 skips the memory run), SKIP_BUILD=1 (reuse bench/results/build),
 #   SERVER_ENV="K=V ..." (extra environment for both servers, e.g. DOTNET_gcServer=0),
+#   API_PROJECT=path/to/Api.csproj (measure another copy of the API, e.g. a candidate change,
+#   against the same baseline),
 #   PROFILE=1 (after the rounds, one more run of each case under `perf record -g`, broken down by
 #   scripts/perf_breakdown.py into CPU µs per request per stage, and under dotnet-counters for the
 #   bytes allocated per request; installs Debian's linux-perf and the dotnet-counters tool (into
@@ -59,6 +61,7 @@ MEMORY_TOKENS=${MEMORY_TOKENS:-100000}
 SKIP_BUILD=${SKIP_BUILD:-0}
 SERVER_ENV=${SERVER_ENV:-}
 PROFILE=${PROFILE:-0}
+API_PROJECT=${API_PROJECT:-$ROOT/Api.csproj}
 AUDIENCE=https://bench.example/api
 TOKEN_FILE=$RAW/tokens.txt
 RUNS=$RAW/runs.tsv
@@ -149,7 +152,7 @@ if [[ $PROFILE == 1 ]]; then
     dotnet tool install dotnet-counters --tool-path "$OUT/tools" >"$RAW/tool-install.log" 2>&1 \
       || die "could not install dotnet-counters: see $RAW/tool-install.log"
   fi
-  SERVER_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 $SERVER_ENV"
+  SERVER_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0${SERVER_ENV:+ $SERVER_ENV}"
 fi
 
 build() { # NAME PROJECT
@@ -160,13 +163,15 @@ build() { # NAME PROJECT
   fi
 }
 if [[ $SKIP_BUILD != 1 ]]; then
-  build api "$ROOT/Api.csproj"
+  build api "$API_PROJECT"
   build baseline "$BENCH/baseline/Baseline.csproj"
   build issuer "$BENCH/Issuer/Issuer.csproj"
   build sender "$BENCH/TokenSender/TokenSender.csproj"
 fi
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+API_PROJECT_NOTE=
+[[ $API_PROJECT -ef $ROOT/Api.csproj ]] || API_PROJECT_NOTE="API_PROJECT=$API_PROJECT "
 
 # --- issuer and tokens --------------------------------------------------------------------------
 
@@ -368,9 +373,12 @@ profile() {
   perf script -i "$RAW/perf-$case.data" -F ip,sym,dso >"$RAW/perf-$case.txt" 2>/dev/null
   requests=$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$RAW/perf-$case.wrk.txt")
   cpu=$(awk -v t="$TICKS" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.1f", t * 1000000 / hz / n }')
-  bytes=$(awk -F, -v n="$requests" '/dotnet.gc.heap.total_allocated/ { s += $5 } END { printf "%.0f", s / n }' "$RAW/counters-$case.csv")
+  # A sample of exactly 0 means the counter stalled (an idle server still allocates ~30 KB/s for
+  # the session itself): no number rather than a wrong one.
+  bytes=$(awk -F, -v n="$requests" '/dotnet.gc.heap.total_allocated/ { s += $5; if ($5 == 0) stalled = 1 }
+    END { if (stalled || s == 0) print ""; else printf "%.0f", s / n }' "$RAW/counters-$case.csv")
   PROFILES+=("$label=$RAW/perf-$case.txt:$cpu:$bytes")
-  log "profiled ($case): $cpu µs CPU and $bytes bytes allocated per request"
+  log "profiled ($case): $cpu µs CPU and ${bytes:-n/a} bytes allocated per request"
 }
 if [[ $PROFILE == 1 ]]; then
   profile a "API (a)" "$API_PID" "$API_URL"
@@ -453,7 +461,7 @@ row() { # CASE SERVER ROUTE TOKEN
 {
   echo "### Run of $(date -u '+%Y-%m-%d %H:%M') UTC"
   echo
-  echo "Command: \`ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS TOKENS=$TOKENS MEMORY_TOKENS=$MEMORY_TOKENS${SERVER_ENV:+ SERVER_ENV=\"$SERVER_ENV\"} bench/run.sh\`"
+  echo "Command: \`${API_PROJECT_NOTE}ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS TOKENS=$TOKENS MEMORY_TOKENS=$MEMORY_TOKENS${SERVER_ENV:+ SERVER_ENV=\"$SERVER_ENV\"} bench/run.sh\`"
   echo
   echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo);" \
     "load average $LOAD_START at start, $LOAD_END at end (the machine is shared)." \

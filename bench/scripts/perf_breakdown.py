@@ -46,7 +46,7 @@ CATEGORIES = [
                 r"ClaimsAuthorizationRequirement|DenyAnonymousAuthorizationRequirement|Microsoft\.AspNetCore\.Authorization\.Infrastructure")),
     ("logging (scopes, IsEnabled, providers)", re.compile(r"Microsoft\.Extensions\.Logging|LoggerMessage")),
     ("endpoint + JSON response (FastEndpoints / minimal API)",
-     re.compile(r"FastEndpoints|RequestDelegateFactory|Microsoft\.AspNetCore\.Http\.Json|System\.Text\.Json")),
+     re.compile(r"^FastEndpoints\.|RequestDelegateFactory|Microsoft\.AspNetCore\.Http\.Json|System\.Text\.Json")),
 ]
 # The middleware's own work: decided by the innermost named frame.
 INNERMOST = [
