@@ -43,7 +43,9 @@
 # Needs dotnet (global.json's SDK), curl, and wrk (installed with apt-get when missing).
 # The machine is shared and noisy: compare the ratios of one run, not numbers across runs.
 # Every process it starts is stopped on exit, however it exits.
-set -euo pipefail
+set -Eeuo pipefail
+# set -e ends the script at any failing command; say which, instead of ending silently.
+trap 'echo "[bench] error: line $LINENO: $BASH_COMMAND failed" >&2' ERR
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
@@ -207,7 +209,7 @@ server_env() {
     Logging__LogLevel__Microsoft.Hosting.Lifetime=Information $SERVER_ENV
 }
 
-listening_on() { grep -o 'Now listening on: http://127\.0\.0\.1:[0-9]*' "$1" | head -n 1 | sed 's/Now listening on: //'; }
+listening_on() { { grep -o 'Now listening on: http://127\.0\.0\.1:[0-9]*' "$1" || true; } | head -n 1 | sed 's/Now listening on: //'; }
 
 # start_server NAME DLL READY-PATH: sets SERVER_PID and SERVER_URL once READY-PATH answers 200.
 START_COUNT=0
@@ -218,7 +220,8 @@ start_server() {
   # shellcheck disable=SC2046 # server_env prints K=V words
   start "$name-$START_COUNT" "$BUILD/$name" env $(server_env) dotnet "$dll"
   SERVER_PID=$STARTED
-  wait_for "$SERVER_PID" 90 grep -q 'Now listening on: ' "$log" || { cat "$log" >&2; die "$name did not start"; }
+  # "Application started" comes after "Now listening on", so that line is complete by then.
+  wait_for "$SERVER_PID" 90 grep -q 'Application started' "$log" || { cat "$log" >&2; die "$name did not start"; }
   SERVER_URL=$(listening_on "$log")
   [[ -n $SERVER_URL ]] || { cat "$log" >&2; die "$name did not say where it listens"; }
   wait_for "$SERVER_PID" 90 curl -sf "$SERVER_URL$ready" || { cat "$log" >&2; die "$name did not get ready"; }
