@@ -468,7 +468,7 @@ row() { # CASE SERVER ROUTE TOKEN
   echo
   echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo);" \
     "load average $LOAD_START at start, $LOAD_END at end (the machine is shared)." \
-    ".NET runtime $(dotnet --list-runtimes | awk '/Microsoft.NETCore.App/ { v = $2 } END { print v }'), $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }'):" \
+    ".NET runtime $(dotnet --list-runtimes | awk '/Microsoft.NETCore.App/ { v = $2 } END { print v }'), $({ wrk -v 2>&1 || true; } | head -n 1 | awk '{ print $1, $2 }'):" \
     "\`wrk -t1 -c$CONNECTIONS --latency\`; each server warmed up for $STARTUP_WARMUP per path after start, then $WARMUP warm-up before each $DURATION run, $ROUNDS rounds; medians over rounds." \
     "CPU µs/req is the server's own user+system CPU time during the run divided by its requests."
   echo
