@@ -1,0 +1,112 @@
+// A loopback OpenID Connect issuer for the load benchmark: Kestrel on 127.0.0.1 serving a
+// discovery document and a JWKS (what the API and the baseline fetch from Auth0), plus a file of
+// distinct valid access tokens signed with its key, so wrk can send them.
+//
+//   Issuer --audience <aud> --tokens <file> --count <n> --ready <file> [--port <p>]
+//
+// The ready file receives the issuer's port once the token file is complete; the script waits
+// for it. The key lives only in memory: tokens are valid for this process's life.
+using System.Globalization;
+using System.Net;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+var options = IssuerArguments.Parse(args);
+
+using var rsa = RSA.Create(2048);
+var key = new RsaSecurityKey(rsa) { KeyId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)) };
+var publicJwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(rsa.ExportParameters(false)) { KeyId = key.KeyId });
+
+var builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, options.Port));
+var app = builder.Build();
+
+string? issuer = null;
+app.MapGet("/.well-known/openid-configuration", () => Results.Json(new Dictionary<string, object>
+{
+    ["issuer"] = issuer!,
+    ["jwks_uri"] = $"{issuer}.well-known/jwks.json",
+    ["id_token_signing_alg_values_supported"] = new[] { SecurityAlgorithms.RsaSha256 },
+}));
+app.MapGet("/.well-known/jwks.json", () => Results.Json(new
+{
+    keys = new[]
+    {
+        new Dictionary<string, string>
+        {
+            ["kty"] = "RSA", ["use"] = "sig", ["alg"] = SecurityAlgorithms.RsaSha256,
+            ["kid"] = key.KeyId, ["n"] = publicJwk.N, ["e"] = publicJwk.E,
+        },
+    },
+}));
+
+await app.StartAsync().ConfigureAwait(false);
+var port = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
+    .Addresses.Select(a => new Uri(a).Port).First();
+issuer = $"http://127.0.0.1:{port}/";
+
+var started = DateTimeOffset.UtcNow;
+await WriteTokensAsync(options, issuer, key).ConfigureAwait(false);
+await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+    $"issuer {issuer}: {options.Count} tokens in {(DateTimeOffset.UtcNow - started).TotalSeconds:F1} s -> {options.TokensPath}")).ConfigureAwait(false);
+await File.WriteAllTextAsync(options.ReadyPath, port.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
+
+await app.WaitForShutdownAsync().ConfigureAwait(false);
+
+// Auth0-shaped user access tokens (RBAC "permissions" array), each with its own sub, so no two
+// are equal; long-lived so a slow run never sees one expire.
+static async Task WriteTokensAsync(IssuerArguments options, string issuer, SecurityKey key)
+{
+    var handler = new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false };
+    var credentials = new SigningCredentials(key, SecurityAlgorithms.RsaSha256);
+    var now = DateTimeOffset.UtcNow;
+    var tokens = new string[options.Count];
+    string[] permissions = ["read:messages"];
+    Parallel.For(0, options.Count, i =>
+    {
+        var claims = new Dictionary<string, object>
+        {
+            ["iss"] = issuer,
+            ["sub"] = string.Create(CultureInfo.InvariantCulture, $"auth0|bench-user-{i:D6}"),
+            ["aud"] = options.Audience,
+            ["iat"] = now.ToUnixTimeSeconds(),
+            ["exp"] = now.AddDays(7).ToUnixTimeSeconds(),
+            ["azp"] = "bench-frontend",
+            ["scope"] = "openid profile",
+            ["permissions"] = permissions,
+        };
+        tokens[i] = handler.CreateToken(new SecurityTokenDescriptor { Claims = claims, SigningCredentials = credentials });
+    });
+
+    var partial = options.TokensPath + ".partial";
+    await File.WriteAllLinesAsync(partial, tokens).ConfigureAwait(false);
+    File.Move(partial, options.TokensPath, overwrite: true);
+}
+
+internal sealed record IssuerArguments(string Audience, string TokensPath, int Count, string ReadyPath, int Port)
+{
+    public static IssuerArguments Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            values[args[i]] = args[i + 1];
+        }
+
+        string Required(string name) => values.TryGetValue(name, out var value)
+            ? value
+            : throw new ArgumentException($"Missing {name}. Usage: Issuer --audience <aud> --tokens <file> --count <n> --ready <file> [--port <p>]");
+
+        return new(
+            Required("--audience"),
+            Required("--tokens"),
+            int.Parse(Required("--count"), CultureInfo.InvariantCulture),
+            Required("--ready"),
+            values.TryGetValue("--port", out var port) ? int.Parse(port, CultureInfo.InvariantCulture) : 0);
+    }
+}
