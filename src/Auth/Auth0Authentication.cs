@@ -39,19 +39,20 @@ public static class Auth0Authentication
         services.AddSingleton<Auth0BearerEvents>();
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<Auth0Options>, IssuerSigningKeys, ValidatedTokenCache>((jwt, auth0, keys, cache) => Configure(jwt, auth0.Value, keys, cache));
+            .Configure<IOptions<Auth0Options>, IssuerSigningKeys>((jwt, auth0, keys) => Configure(jwt, auth0.Value, keys));
         services.AddAuthorization();
         return builder;
     }
 
-    private static void Configure(JwtBearerOptions jwt, Auth0Options auth0, IssuerSigningKeys keys, ValidatedTokenCache cache)
+    private static void Configure(JwtBearerOptions jwt, Auth0Options auth0, IssuerSigningKeys keys)
     {
         jwt.Audience = auth0.Audience;
         jwt.ConfigurationManager = keys;
         jwt.RefreshOnIssuerKeyNotFound = false; // Auth0TokenHandler refreshes and re-checks instead.
+        jwt.SaveToken = false; // nothing reads it back; copying the token into every request costs
         jwt.MapInboundClaims = false; // keep Auth0's claim names (sub, azp, scope, permissions)
         jwt.TokenHandlers.Clear();
-        jwt.TokenHandlers.Add(new Auth0TokenHandler(keys, cache));
+        jwt.TokenHandlers.Add(new Auth0TokenHandler(keys));
         jwt.EventsType = typeof(Auth0BearerEvents);
 
         var parameters = jwt.TokenValidationParameters;

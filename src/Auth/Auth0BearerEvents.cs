@@ -6,12 +6,14 @@ using Microsoft.Extensions.Options;
 namespace Api.Auth;
 
 /// <summary>
-/// The JwtBearer hooks, in request order: read the header strictly, map permissions on a valid
-/// token, count every check, and answer every refusal per SPEC §6 with one log line saying why.
+/// The JwtBearer hooks, in request order: read the header strictly, answer a token validated
+/// before from <see cref="ValidatedTokenCache"/>, map permissions on a newly valid token and
+/// remember it, count every check, and answer every refusal per SPEC §6 with one log line saying why.
 /// </summary>
 public sealed partial class Auth0BearerEvents(
     IOptions<Auth0Options> options,
     IssuerSigningKeys keys,
+    ValidatedTokenCache cache,
     AuthMetrics metrics,
     ILogger<Auth0BearerEvents> logger) : JwtBearerEvents
 {
@@ -30,6 +32,13 @@ public sealed partial class Auth0BearerEvents(
         {
             Refuse(context, new SigningKeysUnavailableException());
         }
+        else if (cache.TryGet(credentials.Token!, keys.Current, out var principal))
+        {
+            // Checked in full before, under these very keys: skip JwtBearer's validation entirely.
+            context.Principal = principal;
+            context.Success();
+            metrics.TokenAccepted();
+        }
         else
         {
             context.Token = credentials.Token;
@@ -43,6 +52,10 @@ public sealed partial class Auth0BearerEvents(
         if (context.Principal?.Identity is ClaimsIdentity identity)
         {
             PermissionClaims.Normalize(identity, options.Value.PermissionClaims);
+            if (context.SecurityToken is Microsoft.IdentityModel.JsonWebTokens.JsonWebToken token)
+            {
+                cache.Add(token, identity, keys.Current);
+            }
         }
 
         metrics.TokenAccepted();

@@ -1,6 +1,5 @@
 using Api.Auth.SigningKeys;
 using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Api.Auth;
@@ -9,22 +8,15 @@ namespace Api.Auth;
 /// IdentityModel's JWS validation with the two rules it lacks: a token signed by a key we do not
 /// hold yet is re-checked once after a (cooldown-limited) key refresh instead of failing, and a
 /// token with a <c>crit</c> header is refused (RFC 7515 §4.1.11: we understand no extension).
-/// Tokens that pass are remembered by <see cref="ValidatedTokenCache"/>.
 /// </summary>
-public sealed class Auth0TokenHandler(IssuerSigningKeys keys, ValidatedTokenCache cache) : JsonWebTokenHandler
+public sealed class Auth0TokenHandler(IssuerSigningKeys keys) : JsonWebTokenHandler
 {
     public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
     {
-        var configuration = keys.Current;
-        if (cache.TryGet(token, configuration, out var remembered))
-        {
-            return remembered;
-        }
-
         var result = await base.ValidateTokenAsync(token, validationParameters).ConfigureAwait(false);
         if (result.IsValid)
         {
-            return Accepted(token, result, validationParameters, configuration);
+            return Accepted(result);
         }
 
         var header = HeaderOf(token);
@@ -51,30 +43,17 @@ public sealed class Auth0TokenHandler(IssuerSigningKeys keys, ValidatedTokenCach
             var retry = validationParameters.Clone();
             retry.IssuerSigningKeys = refreshed.SigningKeys;
             result = await base.ValidateTokenAsync(token, retry).ConfigureAwait(false);
-            return result.IsValid ? Accepted(token, result, retry, refreshed) : result;
+            return result.IsValid ? Accepted(result) : result;
         }
 
         return result;
     }
 
-    /// <summary>A token IdentityModel accepted: refused after all if it has <c>crit</c>, else remembered.</summary>
-    private TokenValidationResult Accepted(
-        string token, TokenValidationResult result, TokenValidationParameters validationParameters, OpenIdConnectConfiguration? configuration)
-    {
-        if (result.SecurityToken is JsonWebToken jwt && jwt.TryGetHeaderValue<object>("crit", out _))
-        {
-            return new TokenValidationResult { IsValid = false, Exception = new UnsupportedCriticalHeaderException() };
-        }
-
-        // Remembered only under the configuration whose keys JwtBearer handed to this check, so a
-        // refresh racing with it can never vouch for a key the new JWKS dropped.
-        if (configuration is not null && ReferenceEquals(validationParameters.IssuerSigningKeys, configuration.SigningKeys))
-        {
-            cache.Add(token, result, configuration);
-        }
-
-        return result;
-    }
+    /// <summary>A token IdentityModel accepted, refused after all if it has <c>crit</c>.</summary>
+    private static TokenValidationResult Accepted(TokenValidationResult result) =>
+        result.SecurityToken is JsonWebToken jwt && jwt.TryGetHeaderValue<object>("crit", out _)
+            ? new TokenValidationResult { IsValid = false, Exception = new UnsupportedCriticalHeaderException() }
+            : result;
 
     /// <summary>The refused token's header, read again only on this failure path; null if it has none.</summary>
     private JsonWebToken? HeaderOf(string token)
