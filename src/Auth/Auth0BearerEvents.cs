@@ -2,13 +2,15 @@ using System.Security.Claims;
 using Api.Auth.SigningKeys;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Api.Auth;
 
 /// <summary>
 /// The JwtBearer hooks, in request order: read the header strictly, answer a token validated
 /// before from <see cref="ValidatedTokenCache"/>, map permissions on a newly valid token and
-/// remember it, count every check, and answer every refusal per SPEC §6 with one log line saying why.
+/// remember it (a remembered token skips <c>TokenValidated</c>: it was mapped when first seen),
+/// count every check, and answer every refusal per SPEC §6 with one log line saying why.
 /// </summary>
 public sealed partial class Auth0BearerEvents(
     IOptions<Auth0Options> options,
@@ -52,7 +54,7 @@ public sealed partial class Auth0BearerEvents(
         if (context.Principal?.Identity is ClaimsIdentity identity)
         {
             PermissionClaims.Normalize(identity, options.Value.PermissionClaims);
-            if (context.SecurityToken is Microsoft.IdentityModel.JsonWebTokens.JsonWebToken token)
+            if (context.SecurityToken is JsonWebToken token)
             {
                 cache.Add(token, identity, keys.Current);
             }
@@ -80,7 +82,7 @@ public sealed partial class Auth0BearerEvents(
     {
         var required = BearerChallenges.RequiredPermissions(context.HttpContext);
         var refusal = TokenRefusal.InsufficientPermission(required?.Description ?? "The token lacks the permissions this endpoint needs.");
-        var token = BearerCredentials.Read(context.Request).Token is { } sent ? TokenFacts.Read(sent) : null;
+        var token = FactsOf(context.Request);
         LogRefused(logger, refusal.Status, refusal.Reason, token?.ClientId, token?.KeyId, refusal.Description);
         await BearerChallenges.WriteAsync(context.HttpContext, refusal, required?.Scope).ConfigureAwait(false);
     }
@@ -91,9 +93,12 @@ public sealed partial class Auth0BearerEvents(
     /// </summary>
     private (TokenRefusal Refusal, TokenFacts? Token) Explain(Exception? failure, HttpRequest request)
     {
-        var token = BearerCredentials.Read(request).Token is { } sent ? TokenFacts.Read(sent) : null;
+        var token = FactsOf(request);
         return (TokenRefusal.From(failure, new RefusalContext(options.Value, keys.Current?.Issuer, token)), token);
     }
+
+    private static TokenFacts? FactsOf(HttpRequest request) =>
+        BearerCredentials.Read(request).Token is { } sent ? TokenFacts.Read(sent) : null;
 
     private void Refuse(MessageReceivedContext context, Exception failure)
     {
