@@ -228,8 +228,9 @@ public sealed partial class IssuerSigningKeys(
                 .WaitAsync(timeout.Token)
                 .ConfigureAwait(false);
         }
-        catch (Exception e) when (timeout.IsCancellationRequested)
+        catch (Exception e) when (timeout.IsCancellationRequested || e.GetBaseException() is TimeoutException)
         {
+            // HttpClient's Timeout (the same value) may fire a moment before our own: the same event.
             throw new TimeoutException($"The issuer did not answer within {settings.MetadataTimeout} (Auth0:MetadataTimeout).", e);
         }
 
