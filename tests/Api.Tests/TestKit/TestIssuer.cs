@@ -1,13 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Api.Tests.TestKit;
@@ -81,31 +75,27 @@ public sealed class TestIssuer : IAsyncDisposable
     /// <summary>Starts serving, on the port it had before if it was stopped.</summary>
     public async Task StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, Port));
-        var app = builder.Build();
-        app.MapGet("/.well-known/openid-configuration", async context =>
+        var (app, address) = await LoopbackHost.StartAsync(Port, routes =>
         {
-            Interlocked.Increment(ref discoveryRequests);
-            await Task.Delay(ResponseDelay, context.RequestAborted);
-            await context.Response.WriteAsJsonAsync(new Dictionary<string, object>
+            routes.MapGet("/.well-known/openid-configuration", async context =>
             {
-                ["issuer"] = Issuer,
-                ["jwks_uri"] = $"{Issuer}.well-known/jwks.json",
-                ["token_endpoint"] = $"{Issuer}oauth/token",
+                Interlocked.Increment(ref discoveryRequests);
+                await Task.Delay(ResponseDelay, context.RequestAborted);
+                await context.Response.WriteAsJsonAsync(new Dictionary<string, object>
+                {
+                    ["issuer"] = Issuer,
+                    ["jwks_uri"] = $"{Issuer}.well-known/jwks.json",
+                    ["token_endpoint"] = $"{Issuer}oauth/token",
+                });
+            });
+            routes.MapGet("/.well-known/jwks.json", async context =>
+            {
+                Interlocked.Increment(ref jwksRequests);
+                await Task.Delay(ResponseDelay, context.RequestAborted);
+                await context.Response.WriteAsJsonAsync(new { keys = published.Values.Select(k => k.ToJwk()).ToArray() });
             });
         });
-        app.MapGet("/.well-known/jwks.json", async context =>
-        {
-            Interlocked.Increment(ref jwksRequests);
-            await Task.Delay(ResponseDelay, context.RequestAborted);
-            await context.Response.WriteAsJsonAsync(new { keys = published.Values.Select(k => k.ToJwk()).ToArray() });
-        });
-
-        await app.StartAsync();
-        Port = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
-            .Addresses.Select(a => new Uri(a).Port).First();
+        Port = address.Port;
         server = app;
     }
 

@@ -1,12 +1,6 @@
-using System.Net;
 using Api.Tests.TestKit;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Api.Tests.Auth.Hostile;
 
@@ -37,12 +31,8 @@ public sealed class AttackerServer : IAsyncDisposable
 
     public static async Task<AttackerServer> StartAsync(SigningKey key, string certificatePem)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
         AttackerServer? server = null;
-        app.Run(async context =>
+        var (app, address) = await LoopbackHost.StartAsync(0, routes => routes.Run(async context =>
         {
             Interlocked.Increment(ref server!.requests);
             if (context.Request.Path.StartsWithSegments("/.well-known/jwks.json", StringComparison.Ordinal))
@@ -53,10 +43,8 @@ public sealed class AttackerServer : IAsyncDisposable
             {
                 await context.Response.WriteAsync(certificatePem);
             }
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        server = new AttackerServer(app, new Uri(address));
+        }));
+        server = new AttackerServer(app, address);
         return server;
     }
 
