@@ -89,13 +89,24 @@ public sealed partial class Auth0BearerEvents(
 
     /// <summary>
     /// Why the request was refused, with what its (untrusted) token says about itself, read again
-    /// only now that it is refused: one explanation for the answer, the log line and the metric.
+    /// only now that it is refused: one explanation for the answer, the log line and the metric,
+    /// worked out once per request (the metric and the challenge both ask for it).
     /// </summary>
     private (TokenRefusal Refusal, TokenFacts? Token) Explain(Exception? failure, HttpRequest request)
     {
+        var items = request.HttpContext.Items;
+        if (items.TryGetValue(typeof(Explanation), out var known) && known is Explanation explained && ReferenceEquals(explained.Failure, failure))
+        {
+            return (explained.Refusal, explained.Token);
+        }
+
         var token = FactsOf(request);
-        return (TokenRefusal.From(failure, new RefusalContext(options.Value, keys.Current?.Issuer, token)), token);
+        var refusal = TokenRefusal.From(failure, new RefusalContext(options.Value, keys.Current?.Issuer, token));
+        items[typeof(Explanation)] = new Explanation(failure, refusal, token);
+        return (refusal, token);
     }
+
+    private sealed record Explanation(Exception? Failure, TokenRefusal Refusal, TokenFacts? Token);
 
     private static TokenFacts? FactsOf(HttpRequest request) =>
         BearerCredentials.Read(request).Token is { } sent ? TokenFacts.Read(sent) : null;
