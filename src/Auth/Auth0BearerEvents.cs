@@ -80,7 +80,7 @@ public sealed partial class Auth0BearerEvents(
 
     public override async Task Forbidden(ForbiddenContext context)
     {
-        var required = BearerChallenges.RequiredPermissions(context.HttpContext);
+        var required = PermissionRule.Of(context.HttpContext);
         var refusal = TokenRefusal.InsufficientPermission(required?.Description ?? "The token lacks the permissions this endpoint needs.");
         var token = FactsOf(context.Request);
         LogRefused(logger, refusal.Status, refusal.Reason, token?.ClientId, token?.KeyId, refusal.Description);

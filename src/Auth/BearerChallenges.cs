@@ -1,5 +1,4 @@
 using System.Text;
-using FastEndpoints;
 
 namespace Api.Auth;
 
@@ -41,24 +40,6 @@ public static class BearerChallenges
             statusCode: refusal.Status,
             type: refusal.Error is null ? null : ErrorCodesReference,
             extensions: extensions).ExecuteAsync(context);
-    }
-
-    /// <summary>The permissions an endpoint asks for, as FastEndpoints recorded them.</summary>
-    public static (string Scope, string Description)? RequiredPermissions(HttpContext context)
-    {
-        var definition = context.GetEndpoint()?.Metadata.GetMetadata<EndpointDefinition>();
-        if (definition?.AllowedPermissions is not { Count: > 0 } permissions)
-        {
-            return null;
-        }
-
-        var scope = string.Join(' ', permissions);
-        var description = permissions.Count == 1
-            ? $"This endpoint needs the permission '{permissions[0]}'."
-            : definition.AllowAnyPermission
-                ? $"This endpoint needs one of the permissions: {string.Join(", ", permissions)}."
-                : $"This endpoint needs all of the permissions: {string.Join(", ", permissions)}.";
-        return (scope, description);
     }
 
     private static string Challenge(TokenRefusal refusal, string? scope)

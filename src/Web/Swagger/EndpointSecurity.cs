@@ -1,3 +1,4 @@
+using Api.Auth;
 using FastEndpoints;
 using FastEndpoints.Swagger;
 using Namotion.Reflection;
@@ -41,22 +42,18 @@ public sealed class EndpointSecurity : IOperationProcessor
             problem,
             "No valid access token: missing, malformed, expired, or not issued for this API. WWW-Authenticate says why (RFC 6750 §3).");
 
-        if (definition.AllowedPermissions is { Count: > 0 } permissions)
+        if (PermissionRule.Of(definition) is { } rule)
         {
-            var all = !definition.AllowAnyPermission && permissions.Count > 1;
-            var rule = permissions.Count == 1
-                ? $"Needs the permission `{permissions[0]}`."
-                : $"Needs {(all ? "all" : "one")} of the permissions: {string.Join(", ", permissions.Select(p => $"`{p}`"))}.";
-            operation.Description = string.IsNullOrEmpty(operation.Description) ? rule : $"{operation.Description}\n\n{rule}";
+            operation.Description = string.IsNullOrEmpty(operation.Description) ? rule.Description : $"{operation.Description}\n\n{rule.Description}";
             operation.ExtensionData ??= new Dictionary<string, object?>();
             operation.ExtensionData[PermissionsExtension] = new Dictionary<string, object>
             {
-                ["mode"] = definition.AllowAnyPermission ? "any" : "all",
-                ["permissions"] = permissions.ToArray(),
+                ["mode"] = rule.Mode == PermissionMode.All ? "all" : "any",
+                ["permissions"] = rule.Permissions.ToArray(),
             };
             operation.Responses["403"] = Problem(
                 problem,
-                $"The token is valid but lacks the permission. {rule} WWW-Authenticate carries error=\"insufficient_scope\" and the scope needed.");
+                $"The token is valid but lacks the permission. {rule.Description} WWW-Authenticate carries error=\"insufficient_scope\" and the scope needed.");
         }
 
         return true;
