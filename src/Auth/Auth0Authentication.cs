@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Api.Auth;
 
 /// <summary>The one entry point that makes the API accept Auth0 access tokens and nothing else.</summary>
-public static class Auth0Authentication
+internal static class Auth0Authentication
 {
     public static WebApplicationBuilder AddAuth0Authentication(this WebApplicationBuilder builder)
     {
@@ -28,36 +28,45 @@ public static class Auth0Authentication
         services.AddSingleton<IValidateOptions<Auth0Options>, Auth0OptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
-        services.AddHttpClient(IssuerSigningKeys.HttpClientName, (provider, client) =>
-            client.Timeout = provider.GetRequiredService<IOptions<Auth0Options>>().Value.MetadataTimeout);
+        // The fetch is bounded by Auth0:MetadataTimeout through its cancellation token alone, so
+        // HttpClient's own timer does not race it.
+        services.AddHttpClient(IssuerMetadataClient.HttpClientName, client =>
+        {
+            client.Timeout = Timeout.InfiniteTimeSpan;
+            client.MaxResponseContentBufferSize = IssuerMetadataClient.MaxDocumentBytes;
+        });
         services.AddSingleton<AuthMetrics>();
-        services.AddSingleton<IssuerSigningKeys>();
+        services.AddSingleton<RefusalLog>();
+        services.AddSingleton<IssuerMetadataClient>();
+        services.AddSingleton<TrustedIssuers>();
+        services.AddSingleton<SigningKeysRefresher>();
+        services.AddHostedService(provider => provider.GetRequiredService<SigningKeysRefresher>());
         services.AddSingleton<ValidatedTokenCache>();
-        services.AddHostedService<SigningKeysRefresher>();
+        services.AddSingleton<Auth0TokenHandler>();
         services.AddHealthChecks().AddCheck<SigningKeysHealthCheck>("signing-keys", tags: ["ready"]);
 
+        services.AddSingleton<JwtBearerLogging>();
         services.AddSingleton<Auth0BearerEvents>();
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
+            .AddScheme<JwtBearerOptions, Auth0BearerHandler>(JwtBearerDefaults.AuthenticationScheme, configureOptions: null);
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<Auth0Options>, IssuerSigningKeys>((jwt, auth0, keys) => Configure(jwt, auth0.Value, keys));
+            .Configure<IOptions<Auth0Options>, Auth0TokenHandler>((jwt, auth0, tokens) => Configure(jwt, auth0.Value, tokens));
         services.AddAuthorization();
         return builder;
     }
 
-    private static void Configure(JwtBearerOptions jwt, Auth0Options auth0, IssuerSigningKeys keys)
+    private static void Configure(JwtBearerOptions jwt, Auth0Options auth0, Auth0TokenHandler tokens)
     {
         jwt.Audience = auth0.Audience;
-        jwt.ConfigurationManager = keys;
-        jwt.RefreshOnIssuerKeyNotFound = false; // Auth0TokenHandler refreshes and re-checks instead.
         jwt.SaveToken = false; // nothing reads it back; copying the token into every request costs
         jwt.MapInboundClaims = false; // keep Auth0's claim names (sub, azp, scope, permissions)
         jwt.TokenHandlers.Clear();
-        jwt.TokenHandlers.Add(new Auth0TokenHandler(keys));
+        jwt.TokenHandlers.Add(tokens); // it picks the issuer's keys per token: no ConfigurationManager
         jwt.EventsType = typeof(Auth0BearerEvents);
 
         var parameters = jwt.TokenValidationParameters;
         parameters.ValidAudience = auth0.Audience;
-        parameters.ValidateIssuer = true; // issuer comes from IssuerSigningKeys' configuration
+        parameters.ValidateIssuer = true; // Auth0TokenHandler sets the one issuer the token may name
         parameters.ValidAlgorithms = [.. auth0.Algorithms];
         parameters.ClockSkew = auth0.ClockSkew;
         parameters.RequireExpirationTime = true;

@@ -5,66 +5,87 @@ using Microsoft.IdentityModel.Tokens;
 namespace Api.Auth;
 
 /// <summary>
-/// IdentityModel's JWS validation with the two rules it lacks: a token signed by a key we do not
-/// hold yet is re-checked once after a (cooldown-limited) key refresh instead of failing, and a
-/// token with a <c>crit</c> header is refused (RFC 7515 §4.1.11: we understand no extension).
+/// IdentityModel's JWS validation, run against the keys of the one issuer the token names, with
+/// the rules IdentityModel lacks: the header is judged before any key is looked at (an <c>alg</c>
+/// that is not allowed, or missing, says so instead of "bad signature"; a <c>crit</c> header is
+/// refused, RFC 7515 §4.1.11: we understand no extension), and a token signed by a key we do not
+/// hold yet is checked once more after a (cooldown-limited) refresh of its issuer's keys.
 /// </summary>
-public sealed class Auth0TokenHandler(IssuerSigningKeys keys) : JsonWebTokenHandler
+internal sealed class Auth0TokenHandler(TrustedIssuers issuers, SigningKeysRefresher schedule) : JsonWebTokenHandler
 {
     public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
     {
-        var result = await base.ValidateTokenAsync(token, validationParameters).ConfigureAwait(false);
-        if (result.IsValid)
+        JsonWebToken jwt;
+        try
         {
-            return Accepted(result);
+            jwt = ReadJsonWebToken(token);
+        }
+        catch (Exception e) when (e is ArgumentException or SecurityTokenMalformedException)
+        {
+            return Refused(e);
         }
 
-        var header = HeaderOf(token);
-
-        // IdentityModel reports a disallowed alg (none, HS256, PS256 ...) as a bad signature
-        // (IDX10511), which tells the caller nothing; the header says what was really wrong.
-        if (header is { IsEncrypted: false, Alg: { } alg } && validationParameters.ValidAlgorithms is { } allowed && !allowed.Contains(alg))
+        if (jwt.IsEncrypted)
         {
-            return new TokenValidationResult
-            {
-                IsValid = false,
-                Exception = new SecurityTokenInvalidAlgorithmException($"The algorithm '{alg}' is not allowed.") { InvalidAlgorithm = alg },
-            };
+            // Fails as the JWE it is (we hold no decryption key), which TokenRefusal explains.
+            return await base.ValidateTokenAsync(jwt, validationParameters).ConfigureAwait(false);
         }
+
+        if (HeaderProblem(jwt, validationParameters) is { } headerProblem)
+        {
+            return Refused(headerProblem);
+        }
+
+        // The unverified iss only picks whose keys to check the signature with; the check itself
+        // then requires that very issuer. An issuer we do not trust costs no network request.
+        if (issuers.Find(jwt.Issuer) is not { } store)
+        {
+            return Refused(new SecurityTokenInvalidIssuerException("The token's issuer is not trusted.") { InvalidIssuer = jwt.Issuer });
+        }
+
+        if (await store.KeysForRequestAsync().ConfigureAwait(false) is not { } keys)
+        {
+            return Refused(new SigningKeysUnavailableException(store.Issuer.Issuer, schedule.RetryAfter(store)));
+        }
+
+        var result = await ValidateAsync(jwt, validationParameters, store, keys).ConfigureAwait(false);
 
         // With TryAllIssuerSigningKeys off, IdentityModel 8.19 reports a kid missing from the keys as
         // SecurityTokenSignatureKeyNotFoundException (IDX10500). Only a token that names a kid can
         // be helped by a refresh, and only keys that hold that kid are worth a second check.
         if (result.Exception is SecurityTokenSignatureKeyNotFoundException
-            && header?.Kid is { Length: > 0 } keyId
-            && await keys.RefreshForUnknownKeyAsync(keyId, CancellationToken.None).ConfigureAwait(false) is { } refreshed
-            && IssuerSigningKeys.Holds(refreshed, keyId))
+            && jwt.Kid is { Length: > 0 } keyId
+            && await store.RefreshForUnknownKeyAsync(keyId).ConfigureAwait(false) is { } refreshed
+            && refreshed.Holds(keyId))
         {
-            var retry = validationParameters.Clone();
-            retry.IssuerSigningKeys = refreshed.SigningKeys;
-            result = await base.ValidateTokenAsync(token, retry).ConfigureAwait(false);
-            return result.IsValid ? Accepted(result) : result;
+            result = await ValidateAsync(jwt, validationParameters, store, refreshed).ConfigureAwait(false);
         }
 
         return result;
     }
 
-    /// <summary>A token IdentityModel accepted, refused after all if it has <c>crit</c>.</summary>
-    private static TokenValidationResult Accepted(TokenValidationResult result) =>
-        result.SecurityToken is JsonWebToken jwt && jwt.TryGetHeaderValue<object>("crit", out _)
-            ? new TokenValidationResult { IsValid = false, Exception = new UnsupportedCriticalHeaderException() }
-            : result;
-
-    /// <summary>The refused token's header, read again only on this failure path; null if it has none.</summary>
-    private JsonWebToken? HeaderOf(string token)
+    private Task<TokenValidationResult> ValidateAsync(JsonWebToken jwt, TokenValidationParameters shared, SigningKeyStore store, IssuerKeySet keys)
     {
-        try
-        {
-            return ReadJsonWebToken(token);
-        }
-        catch (Exception e) when (e is ArgumentException or SecurityTokenMalformedException)
-        {
-            return null;
-        }
+        var parameters = shared.Clone();
+        parameters.ValidIssuer = store.Issuer.Issuer;
+        parameters.IssuerSigningKeys = keys.Keys;
+        return base.ValidateTokenAsync(jwt, parameters);
     }
+
+    /// <summary>
+    /// IdentityModel reports a disallowed <c>alg</c> (none, HS256, PS256 ...) as a bad signature
+    /// (IDX10511), and a missing or null one likewise, which tells the caller nothing.
+    /// </summary>
+    private static Exception? HeaderProblem(JsonWebToken jwt, TokenValidationParameters parameters)
+    {
+        var alg = jwt.TryGetHeaderValue<string>(JwtHeaderParameterNames.Alg, out var value) ? value : null;
+        if (alg is null || parameters.ValidAlgorithms?.Contains(alg) is false)
+        {
+            return new SecurityTokenInvalidAlgorithmException($"The algorithm '{alg}' is not allowed.") { InvalidAlgorithm = alg };
+        }
+
+        return jwt.TryGetHeaderValue<object>("crit", out _) ? new UnsupportedCriticalHeaderException() : null;
+    }
+
+    private static TokenValidationResult Refused(Exception failure) => new() { IsValid = false, Exception = failure };
 }

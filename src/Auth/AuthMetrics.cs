@@ -8,7 +8,7 @@ namespace Api.Auth;
 /// why a token was refused and how the signing keys fare. Watch them live with
 /// <c>dotnet-counters monitor -n Api --counters Api.Auth</c>.
 /// </summary>
-public sealed class AuthMetrics
+internal sealed class AuthMetrics
 {
     public const string MeterName = "Api.Auth";
 
@@ -21,7 +21,7 @@ public sealed class AuthMetrics
         validations = meter.CreateCounter<long>(
             "api.auth.token_validations", "{token}", "Bearer tokens checked, by result (accepted, refused) and reason code.");
         keyRefreshes = meter.CreateCounter<long>(
-            "api.auth.key_refreshes", "{refresh}", "Signing key fetches, by outcome (success, failure).");
+            "api.auth.key_refreshes", "{refresh}", "Signing key fetches, by outcome (success, failure) and issuer.");
     }
 
     public void TokenAccepted() =>
@@ -30,6 +30,6 @@ public sealed class AuthMetrics
     public void TokenRefused(string reason) =>
         validations.Add(1, new KeyValuePair<string, object?>("result", "refused"), new KeyValuePair<string, object?>("reason", reason));
 
-    public void KeyRefresh(bool succeeded) =>
-        keyRefreshes.Add(1, new KeyValuePair<string, object?>("outcome", succeeded ? "success" : "failure"));
+    public void KeyRefresh(string issuer, bool succeeded) =>
+        keyRefreshes.Add(1, new KeyValuePair<string, object?>("outcome", succeeded ? "success" : "failure"), new KeyValuePair<string, object?>("issuer", issuer));
 }

@@ -7,21 +7,22 @@ namespace Api.Auth;
 /// challenge plus an RFC 9457 problem body. JwtBearer writes 401 with an empty body and 403 with
 /// neither header nor body, so both are written here.
 /// </summary>
-public static class BearerChallenges
+internal static class BearerChallenges
 {
     private const string ErrorCodesReference = "https://datatracker.ietf.org/doc/html/rfc6750#section-3.1";
 
-    public static async Task WriteAsync(HttpContext context, TokenRefusal refusal, string? requiredScope = null, TimeSpan? retryAfter = null)
+    public static async Task WriteAsync(HttpContext context, TokenRefusal refusal)
     {
         var response = context.Response;
         response.StatusCode = refusal.Status;
-        if (refusal.Status == StatusCodes.Status503ServiceUnavailable)
+        if (refusal.RetryAfter is { } retryAfter)
         {
-            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling((retryAfter ?? TimeSpan.FromSeconds(1)).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            // RFC 9110 §10.2.3: whole seconds; never 0, which would invite an immediate retry storm.
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         else
         {
-            response.Headers.WWWAuthenticate = Challenge(refusal, requiredScope);
+            response.Headers.WWWAuthenticate = Challenge(refusal);
         }
 
         var extensions = new Dictionary<string, object?> { ["reason"] = refusal.Reason };
@@ -30,7 +31,7 @@ public static class BearerChallenges
             extensions["error"] = refusal.Error;
         }
 
-        if (requiredScope is not null)
+        if (refusal.RequiredScope is { } requiredScope)
         {
             extensions["requiredPermissions"] = requiredScope.Split(' ');
         }
@@ -42,7 +43,7 @@ public static class BearerChallenges
             extensions: extensions).ExecuteAsync(context);
     }
 
-    private static string Challenge(TokenRefusal refusal, string? scope)
+    private static string Challenge(TokenRefusal refusal)
     {
         // RFC 6750 §3.1: with no credentials at all the challenge carries no error code.
         if (refusal.Error is null)
@@ -52,7 +53,7 @@ public static class BearerChallenges
 
         var challenge = new StringBuilder("Bearer error=\"").Append(refusal.Error).Append('"');
         challenge.Append(", error_description=\"").Append(QuotedStringSafe(refusal.Description)).Append('"');
-        if (scope is not null)
+        if (refusal.RequiredScope is { } scope)
         {
             challenge.Append(", scope=\"").Append(QuotedStringSafe(scope)).Append('"');
         }

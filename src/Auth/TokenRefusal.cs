@@ -8,7 +8,9 @@ namespace Api.Auth;
 /// logs and metrics, and a description safe to send back (never any part of the token). The
 /// descriptions name the mistakes Auth0 users make most, so the caller knows what to change.
 /// </summary>
-public sealed record TokenRefusal(int Status, string? Error, string Reason, string Description)
+/// <param name="RequiredScope">For a 403: the permissions the endpoint needs, as an RFC 6750 §3 <c>scope</c>.</param>
+/// <param name="RetryAfter">For a 503: when to try again.</param>
+internal sealed record TokenRefusal(int Status, string? Error, string Reason, string Description, string? RequiredScope = null, TimeSpan? RetryAfter = null)
 {
     public const string InvalidRequest = "invalid_request";
     public const string InvalidToken = "invalid_token";
@@ -18,8 +20,9 @@ public sealed record TokenRefusal(int Status, string? Error, string Reason, stri
         StatusCodes.Status401Unauthorized, null, "missing_token",
         "This endpoint needs an access token: send 'Authorization: Bearer <token>'.");
 
-    public static TokenRefusal InsufficientPermission(string description) => new(
-        StatusCodes.Status403Forbidden, InsufficientScope, "insufficient_permission", description);
+    public static TokenRefusal InsufficientPermission(PermissionRule? rule) => new(
+        StatusCodes.Status403Forbidden, InsufficientScope, "insufficient_permission",
+        rule?.Description ?? "The token lacks the permissions this endpoint needs.", rule?.Scope);
 
     /// <summary>Classifies the failure JwtBearer reports for a request and explains it.</summary>
     /// <param name="failure">The authentication failure; null when no credentials were sent.</param>
@@ -29,8 +32,8 @@ public sealed record TokenRefusal(int Status, string? Error, string Reason, stri
         null => MissingToken,
         AggregateException { InnerExceptions.Count: > 0 } many => From(many.InnerExceptions[0], context),
         AuthorizationHeaderException header => new(StatusCodes.Status400BadRequest, InvalidRequest, "malformed_header", header.Message),
-        SigningKeysUnavailableException => new(StatusCodes.Status503ServiceUnavailable, null, "keys_unavailable",
-            "The API has not yet obtained its issuer's signing keys; try again shortly."),
+        SigningKeysUnavailableException unavailable => new(StatusCodes.Status503ServiceUnavailable, null, "keys_unavailable",
+            "The API has not yet obtained its issuer's signing keys; try again shortly.", RetryAfter: unavailable.RetryAfter),
         SecurityTokenExpiredException expired => Invalid("expired", $"The token expired at {expired.Expires:yyyy-MM-dd'T'HH:mm:ss'Z'}; get a new one."),
         SecurityTokenNotYetValidException early => Invalid("not_yet_valid", $"The token is not valid before {early.NotBefore:yyyy-MM-dd'T'HH:mm:ss'Z'}; check the clocks."),
         SecurityTokenNoExpirationException => Invalid("missing_exp", "The token has no 'exp' claim; access tokens must expire."),
@@ -66,13 +69,14 @@ public sealed record TokenRefusal(int Status, string? Error, string Reason, stri
     private static TokenRefusal Issuer(RefusalContext context)
     {
         var actual = context.Token?.Issuer;
-        var expected = context.ExpectedIssuer;
+        var trusted = context.TrustedIssuers;
+        var trustedList = string.Join(", ", trusted.Select(i => $"'{i}'"));
         if (actual is null)
         {
-            return Invalid("bad_issuer", $"The token has no 'iss' claim; this API accepts tokens issued by {expected}.");
+            return Invalid("bad_issuer", $"The token has no 'iss' claim; this API accepts tokens issued by {trustedList}.");
         }
 
-        if (expected is not null && actual.TrimEnd('/') == expected.TrimEnd('/'))
+        if (trusted.FirstOrDefault(i => actual.TrimEnd('/') == i.TrimEnd('/')) is { } expected)
         {
             // Which side lacks the slash decides who has to change something: a configured
             // Auth0:Issuer typed without it is the usual mistake, and only the API owner can fix it.
@@ -84,14 +88,16 @@ public sealed record TokenRefusal(int Status, string? Error, string Reason, stri
             });
         }
 
-        if (expected is not null && Uri.TryCreate(actual, UriKind.Absolute, out var actualUri) && Uri.TryCreate(expected, UriKind.Absolute, out var expectedUri)
+        if (trusted.Count == 1 && Uri.TryCreate(actual, UriKind.Absolute, out var actualUri) && Uri.TryCreate(trusted[0], UriKind.Absolute, out var expectedUri)
             && actualUri.Host != expectedUri.Host)
         {
             return Invalid("bad_issuer",
-                $"The token was issued by '{actual}' but this API trusts '{expected}' (tenant domain vs custom domain?); set Auth0:Domain to the domain your clients get their tokens from.");
+                $"The token was issued by '{actual}' but this API trusts '{trusted[0]}' (tenant domain vs custom domain?); set Auth0:Domain to the domain your clients get their tokens from.");
         }
 
-        return Invalid("bad_issuer", $"The token's issuer '{actual}' is not '{expected}'.");
+        return trusted.Count == 1
+            ? Invalid("bad_issuer", $"The token's issuer '{actual}' is not '{trusted[0]}'.")
+            : Invalid("bad_issuer", $"The token's issuer '{actual}' is none of the issuers this API trusts ({trustedList}).");
     }
 
     private static TokenRefusal Malformed(RefusalContext context) => context.Token?.Parts switch
@@ -111,6 +117,6 @@ public sealed record TokenRefusal(int Status, string? Error, string Reason, stri
 
 /// <summary>What a refusal is explained against.</summary>
 /// <param name="Options">The API's Auth0 settings (audience, algorithms).</param>
-/// <param name="ExpectedIssuer">The issuer tokens must name, once the keys are known.</param>
+/// <param name="TrustedIssuers">The issuers tokens may name (their exact <c>iss</c>).</param>
 /// <param name="Token">What the refused token says about itself, if one was sent.</param>
-public sealed record RefusalContext(Auth0Options Options, string? ExpectedIssuer, TokenFacts? Token);
+internal sealed record RefusalContext(Auth0Options Options, IReadOnlyList<string> TrustedIssuers, TokenFacts? Token);

@@ -4,7 +4,8 @@ using System.Text;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using System.Diagnostics.CodeAnalysis;
+using Api.Auth.SigningKeys;
 
 namespace Api.Auth;
 
@@ -17,15 +18,16 @@ namespace Api.Auth;
 /// <item>only successes are stored, after every check and the permission mapping; a refused token is checked again in full every time;</item>
 /// <item>an entry expires with its token (<c>exp</c> plus the same clock skew a full check allows):
 /// MemoryCache checks that on every read;</item>
-/// <item>an entry counts only under the issuer configuration (keys and issuer) whose key signed
-/// it: after any key refresh the token is checked again in full, so one whose key left the JWKS is refused;</item>
+/// <item>an entry counts only while its issuer still holds the very key set that checked it:
+/// after any refresh of that issuer's keys the token is checked again in full, so one whose key
+/// left the JWKS is refused, and a refresh at one issuer costs the others nothing;</item>
 /// <item>the size is bounded by <see cref="Auth0Options.TokenCacheSize"/> (MemoryCache's size limit);
 /// when full, new tokens are still validated, just not remembered until it compacts;</item>
 /// <item>each hit gets its own principal, so no request can change what another sees, and the
 /// token itself is not kept (IdentityModel's identity would hold it).</item>
 /// </list>
 /// </summary>
-public sealed class ValidatedTokenCache : IDisposable
+internal sealed class ValidatedTokenCache : IDisposable
 {
     private readonly MemoryCache? entries;
     private readonly TimeSpan clockSkew;
@@ -41,11 +43,12 @@ public sealed class ValidatedTokenCache : IDisposable
 
     public int Count => entries?.Count ?? 0;
 
-    /// <summary>A new principal for a token validated before under <paramref name="configuration"/>, if any.</summary>
-    public bool TryGet(string token, OpenIdConnectConfiguration? configuration, out ClaimsPrincipal principal)
+    /// <summary>A new principal for a token validated in full before, under the keys its issuer holds now, if any.</summary>
+    public bool TryGet(string token, [NotNullWhen(true)] out ClaimsPrincipal? principal, [NotNullWhen(true)] out ValidatedToken? validated)
     {
-        principal = null!;
-        if (entries is null || configuration is null)
+        principal = null;
+        validated = null;
+        if (entries is null)
         {
             return false;
         }
@@ -56,30 +59,31 @@ public sealed class ValidatedTokenCache : IDisposable
             return false;
         }
 
-        if (!ReferenceEquals(entry.Configuration, configuration))
+        if (!ReferenceEquals(entry.Store.Current, entry.Keys))
         {
             entries.Remove(key);
             return false;
         }
 
         principal = new ClaimsPrincipal(entry.Identity.Clone());
+        validated = entry.Validated;
         return true;
     }
 
     /// <summary>
     /// Remembers <paramref name="token"/>, accepted with <paramref name="identity"/> (its
-    /// permissions mapped), if the key that signed it belongs to <paramref name="configuration"/>.
+    /// permissions mapped), if the key that signed it is one <paramref name="store"/> holds now.
     /// </summary>
-    public void Add(JsonWebToken token, ClaimsIdentity identity, OpenIdConnectConfiguration? configuration)
+    public void Add(JsonWebToken token, ClaimsIdentity identity, ValidatedToken validated, SigningKeyStore store)
     {
-        if (entries is null || configuration is null || token.SigningKey is not { } signingKey || !configuration.SigningKeys.Contains(signingKey))
+        if (entries is null || store.Current is not { } keys || token.SigningKey is not { } signingKey || !keys.Contains(signingKey))
         {
             return;
         }
 
         var detached = new ClaimsIdentity(identity.Claims.Select(c => new Claim(c.Type, c.Value, c.ValueType, c.Issuer, c.OriginalIssuer)),
             identity.AuthenticationType, identity.NameClaimType, identity.RoleClaimType);
-        entries.Set(KeyOf(token.EncodedToken), new Entry(detached, configuration), new MemoryCacheEntryOptions
+        entries.Set(KeyOf(token.EncodedToken), new Entry(detached, validated, store, keys), new MemoryCacheEntryOptions
         {
             Size = 1,
             AbsoluteExpiration = new DateTimeOffset(token.ValidTo, TimeSpan.Zero) + clockSkew,
@@ -98,5 +102,5 @@ public sealed class ValidatedTokenCache : IDisposable
         return Convert.ToBase64String(hash);
     }
 
-    private sealed record Entry(ClaimsIdentity Identity, OpenIdConnectConfiguration Configuration);
+    private sealed record Entry(ClaimsIdentity Identity, ValidatedToken Validated, SigningKeyStore Store, IssuerKeySet Keys);
 }

@@ -1,20 +1,34 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 
 namespace Api.Auth.SigningKeys;
 
 /// <summary>
-/// Obtains the signing keys at start-up, retrying with backoff while the issuer is unreachable
-/// (the API starts anyway and answers 503 meanwhile), then refreshes them every
-/// <see cref="Auth0Options.KeyRefreshInterval"/>. <see cref="IssuerSigningKeys"/> logs the outcomes.
+/// Keeps every issuer's keys fresh on a schedule: fetched once the server listens, retried with
+/// backoff while the issuer is unreachable (the API starts anyway and answers 503 meanwhile), then
+/// fetched again every <c>Auth0:KeyRefreshInterval</c>, or sooner when the JWKS response's
+/// <c>Cache-Control: max-age</c> asks for it. The stores log the outcomes.
 /// </summary>
-public sealed class SigningKeysRefresher(
-    IssuerSigningKeys keys,
+internal sealed class SigningKeysRefresher(
+    TrustedIssuers issuers,
     IOptions<Auth0Options> options,
     IHostApplicationLifetime lifetime,
     TimeProvider time) : BackgroundService
 {
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxRetry = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The shortest max-age honoured: an issuer that asks for less (Auth0 sends <c>max-age=15</c>)
+    /// still gets at most one scheduled fetch a minute from each instance.
+    /// </summary>
+    public static readonly TimeSpan ShortestRefresh = TimeSpan.FromMinutes(1);
+
+    private readonly ConcurrentDictionary<SigningKeyStore, DateTimeOffset> nextAttempts = new();
+
+    /// <summary>How long until the next scheduled fetch of <paramref name="store"/>: what <c>Retry-After</c> says while it has no keys.</summary>
+    public TimeSpan RetryAfter(SigningKeyStore store) =>
+        nextAttempts.TryGetValue(store, out var at) && at - time.GetUtcNow() is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -26,35 +40,40 @@ public sealed class SigningKeysRefresher(
             await started.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
         }
 
+        await Task.WhenAll(issuers.Stores.Select(store => KeepFreshAsync(store, stoppingToken))).ConfigureAwait(false);
+    }
+
+    private async Task KeepFreshAsync(SigningKeyStore store, CancellationToken stoppingToken)
+    {
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var refreshed = await keys.RefreshAsync().WaitAsync(stoppingToken).ConfigureAwait(false);
-            TimeSpan wait;
-            if (refreshed is not null)
-            {
-                failures = 0;
-                wait = options.Value.KeyRefreshInterval;
-            }
-            else
-            {
-                // With keys held, a retry never waits longer than the regular refresh would.
-                failures++;
-                wait = Backoff(failures);
-                if (keys.HasKeys && wait > options.Value.KeyRefreshInterval)
-                {
-                    wait = options.Value.KeyRefreshInterval;
-                }
-            }
-
-            keys.NextAttemptAt = time.GetUtcNow() + wait;
+            var keys = await store.RefreshAsync().WaitAsync(stoppingToken).ConfigureAwait(false);
+            failures = keys is null ? failures + 1 : 0;
+            var wait = keys is null ? Backoff(failures, keysHeld: store.Current is not null) : Regular(keys);
+            nextAttempts[store] = time.GetUtcNow() + wait;
             await Task.Delay(wait, time, stoppingToken).ConfigureAwait(false);
         }
     }
 
-    private static TimeSpan Backoff(int failures)
+    /// <summary>The interval, shortened to the JWKS's max-age (never below <see cref="ShortestRefresh"/>) so a withdrawn key stops working when the issuer says.</summary>
+    private TimeSpan Regular(IssuerKeySet keys)
+    {
+        var interval = options.Value.KeyRefreshInterval;
+        if (keys.MaxAge is not { } maxAge || maxAge >= interval)
+        {
+            return interval;
+        }
+
+        var wait = maxAge > ShortestRefresh ? maxAge : ShortestRefresh;
+        return wait < interval ? wait : interval;
+    }
+
+    /// <summary>0.25 s doubling to 30 s; with keys held, never longer than the regular refresh would wait.</summary>
+    private TimeSpan Backoff(int failures, bool keysHeld)
     {
         var wait = FirstRetry * Math.Pow(2, Math.Min(failures - 1, 16));
-        return wait < MaxRetry ? wait : MaxRetry;
+        wait = wait < MaxRetry ? wait : MaxRetry;
+        return keysHeld && wait > options.Value.KeyRefreshInterval ? options.Value.KeyRefreshInterval : wait;
     }
 }

@@ -44,7 +44,7 @@ internal static class Refusals
 
     /// <summary>The API's "Request refused ..." lines so far, oldest first.</summary>
     public static IReadOnlyList<LogLine> RefusalLines(this ApiFactory api) =>
-        [.. api.Logs.All.Where(l => l.Category == typeof(Auth0BearerEvents).FullName && l.Message.StartsWith("Request refused", StringComparison.Ordinal))];
+        [.. api.Logs.All.Where(l => l.Category == typeof(RefusalLog).FullName && l.Message.StartsWith("Request refused", StringComparison.Ordinal))];
 
     /// <summary>
     /// Sends one request and returns its answer with the refusal lines it caused. The line is
