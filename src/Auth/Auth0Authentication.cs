@@ -1,5 +1,6 @@
 using Api.Auth.SigningKeys;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -52,6 +53,8 @@ internal static class Auth0Authentication
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<Auth0Options>, Auth0TokenHandler>((jwt, auth0, tokens) => Configure(jwt, auth0.Value, tokens));
         services.AddAuthorization();
+        services.TryAddTransient<PolicyEvaluator>();
+        services.AddSingleton<IPolicyEvaluator, PermissionPolicyEvaluator>();
         return builder;
     }
 

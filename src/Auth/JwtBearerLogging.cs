@@ -10,7 +10,10 @@ namespace Api.Auth;
 /// </summary>
 internal sealed class JwtBearerLogging(ILoggerFactory loggers) : ILoggerFactory
 {
-    public ILogger CreateLogger(string categoryName) => loggers.CreateLogger<JwtBearerHandler>();
+    // Made once: a handler is made per request, and building a category name costs a microsecond.
+    private readonly ILogger logger = loggers.CreateLogger(typeof(JwtBearerHandler).FullName!);
+
+    public ILogger CreateLogger(string categoryName) => logger;
 
     public void AddProvider(ILoggerProvider provider) => loggers.AddProvider(provider);
 

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Security.Claims;
 using FastEndpoints;
 
 namespace Api.Auth;
@@ -11,10 +13,14 @@ internal enum PermissionMode
 
 /// <summary>
 /// The permissions an endpoint declared in its <c>Configure()</c>, as FastEndpoints recorded them:
-/// the one description of the rule that the 403 answer and the OpenAPI document both read.
+/// the one description of the rule that the permission check, the 403 answer and the OpenAPI
+/// document all read.
 /// </summary>
 internal sealed class PermissionRule
 {
+    // An endpoint's rule never changes once FastEndpoints has built it; read it once per endpoint.
+    private static readonly ConcurrentDictionary<EndpointDefinition, PermissionRule?> Rules = new();
+
     private PermissionRule(PermissionMode mode, IReadOnlyList<string> permissions)
     {
         Mode = permissions.Count == 1 ? PermissionMode.Any : mode;
@@ -37,9 +43,53 @@ internal sealed class PermissionRule
 
     /// <summary>The rule of the endpoint <paramref name="definition"/> describes; null when it asks for no permission.</summary>
     public static PermissionRule? Of(EndpointDefinition? definition) =>
-        definition?.AllowedPermissions is { Count: > 0 } permissions
-            ? new PermissionRule(definition.AllowAnyPermission ? PermissionMode.Any : PermissionMode.All, [.. permissions])
-            : null;
+        definition is null ? null : Rules.GetOrAdd(definition, static d => d.AllowedPermissions is { Count: > 0 } permissions
+            ? new PermissionRule(d.AllowAnyPermission ? PermissionMode.Any : PermissionMode.All, [.. permissions])
+            : null);
+
+    /// <summary>
+    /// Whether <paramref name="user"/> holds the permissions, read as FastEndpoints' own policy reads
+    /// them: claims of type <c>permissions</c> (type compared ignoring case), values compared exactly.
+    /// </summary>
+    public bool IsMetBy(ClaimsPrincipal user)
+    {
+        if (Mode == PermissionMode.Any)
+        {
+            foreach (var permission in Permissions)
+            {
+                if (Holds(user, permission))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        foreach (var permission in Permissions)
+        {
+            if (!Holds(user, permission))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool Holds(ClaimsPrincipal user, string permission)
+    {
+        foreach (var claim in user.Claims)
+        {
+            if (string.Equals(claim.Type, PermissionClaims.ClaimType, StringComparison.OrdinalIgnoreCase)
+                && string.Equals(claim.Value, permission, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The rule of the endpoint the request was routed to; null when it asks for no permission.</summary>
     public static PermissionRule? Of(HttpContext context) =>
