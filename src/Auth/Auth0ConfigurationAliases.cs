@@ -9,7 +9,7 @@ namespace Api.Auth;
 /// below the environment-variable source: they override appsettings files, while
 /// <c>Auth0__Domain</c> and the command line still override them.
 /// </summary>
-public static class Auth0ConfigurationAliases
+internal static class Auth0ConfigurationAliases
 {
     private static readonly (string Variable, string Key)[] Aliases =
     [

@@ -3,7 +3,7 @@ using System.Net;
 namespace Api.Auth;
 
 /// <summary>Turns the configured <c>Domain</c> into the authority whose keys sign our tokens.</summary>
-public static class Auth0Domain
+internal static class Auth0Domain
 {
     /// <summary>
     /// <c>dev-x.us.auth0.com</c> becomes <c>https://dev-x.us.auth0.com/</c>; a full URL is kept

@@ -7,7 +7,7 @@ namespace Api.Auth;
 /// strictly they are checked. Every default lives here; <see cref="Auth0OptionsValidator"/>
 /// refuses bad values at start-up.
 /// </summary>
-public sealed class Auth0Options
+internal sealed class Auth0Options
 {
     public const string Section = "Auth0";
 

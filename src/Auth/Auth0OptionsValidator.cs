@@ -7,7 +7,7 @@ namespace Api.Auth;
 /// Refuses, at start-up, every configuration that would make the API accept tokens it should
 /// not or refuse all of them; each message names the key and how to set it.
 /// </summary>
-public sealed class Auth0OptionsValidator : IValidateOptions<Auth0Options>
+internal sealed class Auth0OptionsValidator : IValidateOptions<Auth0Options>
 {
     /// <summary>Asymmetric JWS algorithms only: an HMAC key would have to be shared with every caller.</summary>
     private static readonly HashSet<string> KnownAlgorithms = new(StringComparer.Ordinal)

@@ -3,7 +3,7 @@ using System.Security.Claims;
 namespace Api.Auth;
 
 /// <summary>Decides which permissions a request holds.</summary>
-public static class PermissionClaims
+internal static class PermissionClaims
 {
     /// <summary>
     /// The claim type FastEndpoints' <c>Permissions(...)</c> reads (its default

@@ -9,7 +9,7 @@ namespace Api.Auth;
 /// (<see cref="TokenRefusal"/>) and to tell callers apart in logs (<c>azp</c>, <c>kid</c>). Values
 /// are cut short and stripped of control characters, and the token itself is never kept.
 /// </summary>
-public sealed record TokenFacts(int Parts, string? KeyId, string? ClientId, string? Issuer, IReadOnlyList<string> Audiences, bool LooksLikeIdToken)
+internal sealed record TokenFacts(int Parts, string? KeyId, string? ClientId, string? Issuer, IReadOnlyList<string> Audiences, bool LooksLikeIdToken)
 {
     private const int MaxValueLength = 100;
 

@@ -6,5 +6,5 @@ namespace Api.Auth;
 /// The JWS lists header extensions in <c>crit</c>; this API understands none, so RFC 7515
 /// §4.1.11 requires refusing the token. IdentityModel does not check <c>crit</c> itself.
 /// </summary>
-public sealed class UnsupportedCriticalHeaderException()
+internal sealed class UnsupportedCriticalHeaderException()
     : SecurityTokenValidationException("The token's 'crit' header names extensions this API does not support.");

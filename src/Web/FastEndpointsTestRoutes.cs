@@ -1,6 +1,6 @@
 namespace Api.Web;
 
-public static class FastEndpointsTestRoutes
+internal static class FastEndpointsTestRoutes
 {
     private const string TestUrlCache = "/_test_url_cache_";
 

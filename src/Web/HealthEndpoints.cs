@@ -7,7 +7,7 @@ namespace Api.Web;
 /// <c>/health/live</c>: the process answers. <c>/health/ready</c>: every check tagged "ready"
 /// passes (the signing keys are held), so a load balancer sends no traffic that would only get 503.
 /// </summary>
-public static class HealthEndpoints
+internal static class HealthEndpoints
 {
     public static WebApplication MapHealthEndpoints(this WebApplication app)
     {

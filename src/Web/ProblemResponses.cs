@@ -5,7 +5,7 @@ namespace Api.Web;
 /// exceptions, and empty-bodied errors such as 404 for an unknown route or 405, all through
 /// ASP.NET Core's <see cref="IProblemDetailsService"/>.
 /// </summary>
-public static class ProblemResponses
+internal static class ProblemResponses
 {
     public static IServiceCollection AddProblemResponses(this IServiceCollection services) =>
         services.AddProblemDetails();

@@ -1,15 +1,15 @@
 using Api.Auth;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 
 namespace Api.Web;
 
 /// <summary>
-/// Exports the auth meters over OTLP when the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> variable
-/// is set (the exporter reads it and its companions itself). Without it nothing is exported and
-/// the meters stay visible to <c>dotnet-counters</c>.
+/// Exports the auth meters over OTLP when <see cref="TelemetryOptions"/> names a collector.
+/// Without one nothing is exported and the meters stay visible to <c>dotnet-counters</c>.
 /// </summary>
-public static class Telemetry
+internal static class Telemetry
 {
     private static readonly string[] Meters =
     [
@@ -22,7 +22,12 @@ public static class Telemetry
     public static WebApplicationBuilder AddApiTelemetry(this WebApplicationBuilder builder)
     {
         builder.Services.AddMetrics();
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        builder.Services.AddOptions<TelemetryOptions>().Configure<IConfiguration>((options, configuration) => configuration.Bind(options)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<TelemetryOptions>, TelemetryOptionsValidator>();
+
+        // Decided while services are registered, so read from the builder's configuration: the
+        // same binding the options above validate at start-up.
+        if (builder.Configuration.Get<TelemetryOptions>()?.ExportsOtlp is true)
         {
             builder.Services.AddOpenTelemetry()
                 .ConfigureResource(resource => resource.AddService(builder.Environment.ApplicationName))

@@ -1,7 +1,7 @@
 namespace Api.Auth.DevIssuer;
 
 /// <summary>The <c>DevIssuer</c> section: the local stand-in for an Auth0 tenant (Development only).</summary>
-public sealed class DevIssuerOptions
+internal sealed class DevIssuerOptions
 {
     public const string Section = "DevIssuer";
 
@@ -10,6 +10,12 @@ public sealed class DevIssuerOptions
     /// in <c>urls</c> (what <c>dotnet run</c> listens on), else <c>http://localhost:5080/</c>.
     /// </summary>
     public string? Issuer { get; set; }
+
+    /// <summary>
+    /// What <c>dotnet run</c> listens on: the host's own <c>urls</c> setting (launchSettings'
+    /// applicationUrl arrives there), bound from the configuration root.
+    /// </summary>
+    public string? Urls { get; set; }
 
     /// <summary>Machine-to-machine clients by <c>client_id</c>.</summary>
     public Dictionary<string, DevClient> Clients { get; set; } = new(StringComparer.Ordinal);
@@ -21,7 +27,8 @@ public sealed class DevIssuerOptions
     public string KeyPath { get; set; } = ".dev-issuer/signing-key.pem";
 }
 
-public sealed class DevClient
+/// <summary>A client the dev issuer mints tokens for, as an Auth0 machine-to-machine application.</summary>
+internal sealed class DevClient
 {
     public string Secret { get; set; } = "";
 

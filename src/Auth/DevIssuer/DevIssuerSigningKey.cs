@@ -8,7 +8,7 @@ namespace Api.Auth.DevIssuer;
 /// The dev issuer's RSA 2048 key, created on first run and reloaded afterwards, so tokens minted
 /// before a restart stay valid after it. The file is readable by its owner only.
 /// </summary>
-public sealed class DevIssuerSigningKey : IDisposable
+internal sealed class DevIssuerSigningKey : IDisposable
 {
     private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode OwnerOnlyDirectory = OwnerOnlyFile | UnixFileMode.UserExecute;

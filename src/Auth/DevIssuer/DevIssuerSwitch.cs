@@ -7,24 +7,23 @@ namespace Api.Auth.DevIssuer;
 /// configured. Decided from the final configuration and environment, so nothing set later (a
 /// test host, the command line) can switch it on anywhere else.
 /// </summary>
-public sealed class DevIssuerSwitch(IHostEnvironment environment, IConfiguration configuration, IOptions<DevIssuerOptions> options)
+internal sealed class DevIssuerSwitch(IHostEnvironment environment, IConfiguration configuration, IOptions<DevIssuerOptions> options)
 {
     private const string DefaultIssuer = "http://localhost:5080/";
 
+    // Bound here rather than taken from IOptions<Auth0Options>: the dev issuer post-configures
+    // those options, so asking them would ask itself.
     public bool IsOn { get; } = environment.IsDevelopment()
-        && string.IsNullOrWhiteSpace(configuration[$"{Auth0Options.Section}:{nameof(Auth0Options.Domain)}"]);
+        && string.IsNullOrWhiteSpace(configuration.GetSection(Auth0Options.Section).Get<Auth0Options>()?.Domain);
 
     /// <summary>The dev issuer's <c>iss</c>, always ending with a slash like Auth0's.</summary>
-    public string Issuer { get; } = Auth0Domain.ToAuthority(options.Value.Issuer ?? FirstListenAddress(configuration))?.AbsoluteUri
+    public string Issuer { get; } = Auth0Domain.ToAuthority(options.Value.Issuer ?? FirstListenAddress(options.Value.Urls))?.AbsoluteUri
         ?? DefaultIssuer;
 
-    /// <summary>
-    /// What <c>dotnet run</c> listens on (launchSettings' applicationUrl arrives as <c>urls</c>),
-    /// with wildcard hosts read as localhost.
-    /// </summary>
-    private static string? FirstListenAddress(IConfiguration configuration)
+    /// <summary>The first http address of <paramref name="urls"/>, with wildcard hosts read as localhost.</summary>
+    private static string? FirstListenAddress(string? urls)
     {
-        var first = configuration["urls"]?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        var first = urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .FirstOrDefault(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase));
         return first is null || first.EndsWith(":0", StringComparison.Ordinal)
             ? null

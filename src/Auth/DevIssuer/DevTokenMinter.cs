@@ -5,7 +5,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Api.Auth.DevIssuer;
 
 /// <summary>Mints access tokens shaped like Auth0's machine-to-machine tokens.</summary>
-public sealed class DevTokenMinter(DevIssuerSwitch devIssuer, DevIssuerSigningKey key, IOptions<DevIssuerOptions> options, TimeProvider time)
+internal sealed class DevTokenMinter(DevIssuerSwitch devIssuer, DevIssuerSigningKey key, IOptions<DevIssuerOptions> options, TimeProvider time)
 {
     private readonly JsonWebTokenHandler handler = new() { SetDefaultTimesOnTokenCreation = false };
 

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Api.Auth.DevIssuer;
 
 /// <summary>An RFC 6749 §5.2 error answer: the one place in the API that is not problem+json.</summary>
-public sealed record TokenError(
+internal sealed record TokenError(
     [property: JsonPropertyName("error")] string Error,
     [property: JsonPropertyName("error_description")] string Description,
     [property: JsonIgnore] int Status,

@@ -7,7 +7,7 @@ namespace Api.Auth.DevIssuer;
 /// A client-credentials token request as Auth0 accepts it: JSON or form body, the client
 /// authenticated in the body (client_secret_post) or with HTTP Basic (client_secret_basic).
 /// </summary>
-public sealed record TokenRequest(
+internal sealed record TokenRequest(
     string? GrantType,
     string? ClientId,
     string? ClientSecret,

@@ -12,7 +12,7 @@ namespace Api.Web.Swagger;
 /// Swagger UI get one from the configured authority (<see cref="OAuth2"/>: Auth0 or, in
 /// Development, the dev issuer). Both end in the same JwtBearer check.
 /// </summary>
-public sealed class SecuritySchemes(IServiceProvider services) : IDocumentProcessor
+internal sealed class SecuritySchemes(IServiceProvider services) : IDocumentProcessor
 {
     /// <summary>The paste-a-token scheme, named as the ASP.NET authentication scheme that checks it.</summary>
     public const string Bearer = JwtBearerDefaults.AuthenticationScheme;

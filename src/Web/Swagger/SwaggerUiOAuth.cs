@@ -11,7 +11,7 @@ namespace Api.Web.Swagger;
 /// authorization-code flow it goes on <c>/authorize</c>; for client credentials it must be in the
 /// token request body, so a request interceptor puts it there.
 /// </summary>
-public static class SwaggerUiOAuth
+internal static class SwaggerUiOAuth
 {
     public static void Apply(SwaggerUiSettings ui, Auth0Options auth0, SwaggerOptions swagger)
     {

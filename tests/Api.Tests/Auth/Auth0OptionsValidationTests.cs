@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Api.Auth;
 
 namespace Api.Tests.Auth;
@@ -56,7 +57,7 @@ public sealed class Auth0OptionsValidationTests
     [InlineData("http://[::1]:5000")]
     public void Domain_over_https_or_loopback_http_is_accepted(string domain)
     {
-        var result = Validate(o => o.Domain = domain);
+        var result = Validate(new() { ["Auth0:Domain"] = domain });
 
         Assert.True(result.Succeeded, result.FailureMessage);
     }
@@ -68,7 +69,7 @@ public sealed class Auth0OptionsValidationTests
     [InlineData("RS256", "RS512", "ES384")]
     public void Asymmetric_algorithms_are_accepted(params string[] algorithms)
     {
-        var result = Validate(o => o.Algorithms = algorithms);
+        var result = Validate(algorithms.Select((a, i) => KeyValuePair.Create($"Auth0:Algorithms:{i}", (string?)a)).ToDictionary());
 
         Assert.True(result.Succeeded, result.FailureMessage);
     }
@@ -79,32 +80,32 @@ public sealed class Auth0OptionsValidationTests
     [InlineData("00:05:00")]
     public void Clock_skew_up_to_5_minutes_is_accepted(string skew)
     {
-        var result = Validate(o => o.ClockSkew = TimeSpan.Parse(skew, System.Globalization.CultureInfo.InvariantCulture));
+        var result = Validate(new() { ["Auth0:ClockSkew"] = skew });
 
         Assert.True(result.Succeeded, result.FailureMessage);
     }
 
-    public static TheoryData<string, Action<Auth0Options>, string[]> RefusedOptions => new()
+    public static TheoryData<string, Dictionary<string, string?>, string[]> RefusedOptions => new()
     {
-        { "no domain", o => o.Domain = null, ["Auth0:Domain is missing", "Auth0__Domain", "AUTH0_DOMAIN"] },
-        { "no audience", o => o.Audience = " ", ["Auth0:Audience is missing", "Auth0__Audience", "AUTH0_AUDIENCE"] },
-        { "http for a non-loopback host", o => o.Domain = "http://example.com", ["Auth0:Domain 'http://example.com'", "https://", "AUTH0_DOMAIN"] },
-        { "a domain that is no URL", o => o.Domain = "ftp://example.com", ["Auth0:Domain 'ftp://example.com'", "AUTH0_DOMAIN"] },
-        { "an issuer that is no absolute URL", o => o.Issuer = "dev-x.us.auth0.com", ["Auth0:Issuer 'dev-x.us.auth0.com'", "Auth0__Issuer"] },
-        { "an unknown algorithm", o => o.Algorithms = ["XX256"], ["Auth0:Algorithms", "unknown algorithm 'XX256'"] },
-        { "alg none", o => o.Algorithms = ["RS256", "none"], ["Auth0:Algorithms", "'none'", "never allowed"] },
-        { "HS256", o => o.Algorithms = ["HS256"], ["Auth0:Algorithms", "'HS256'", "never allowed"] },
-        { "a negative clock skew", o => o.ClockSkew = TimeSpan.FromSeconds(-1), ["Auth0:ClockSkew '-00:00:01'"] },
-        { "a clock skew over 5 minutes", o => o.ClockSkew = TimeSpan.FromMinutes(6), ["Auth0:ClockSkew '00:06:00'"] },
-        { "an empty permission claim", o => o.PermissionClaims = ["permissions", ""], ["Auth0:PermissionClaims"] },
-        { "no key refresh cooldown", o => o.KeyRefreshCooldown = TimeSpan.Zero, ["Auth0:KeyRefreshCooldown"] },
+        { "no domain", new() { ["Auth0:Domain"] = "" }, ["Auth0:Domain is missing", "Auth0__Domain", "AUTH0_DOMAIN"] },
+        { "no audience", new() { ["Auth0:Audience"] = " " }, ["Auth0:Audience is missing", "Auth0__Audience", "AUTH0_AUDIENCE"] },
+        { "http for a non-loopback host", new() { ["Auth0:Domain"] = "http://example.com" }, ["Auth0:Domain 'http://example.com'", "https://", "AUTH0_DOMAIN"] },
+        { "a domain that is no URL", new() { ["Auth0:Domain"] = "ftp://example.com" }, ["Auth0:Domain 'ftp://example.com'", "AUTH0_DOMAIN"] },
+        { "an issuer that is no absolute URL", new() { ["Auth0:Issuer"] = "dev-x.us.auth0.com" }, ["Auth0:Issuer 'dev-x.us.auth0.com'", "Auth0__Issuer"] },
+        { "an unknown algorithm", new() { ["Auth0:Algorithms:0"] = "XX256" }, ["Auth0:Algorithms", "unknown algorithm 'XX256'"] },
+        { "alg none", new() { ["Auth0:Algorithms:0"] = "RS256", ["Auth0:Algorithms:1"] = "none" }, ["Auth0:Algorithms", "'none'", "never allowed"] },
+        { "HS256", new() { ["Auth0:Algorithms:0"] = "HS256" }, ["Auth0:Algorithms", "'HS256'", "never allowed"] },
+        { "a negative clock skew", new() { ["Auth0:ClockSkew"] = "-00:00:01" }, ["Auth0:ClockSkew '-00:00:01'"] },
+        { "a clock skew over 5 minutes", new() { ["Auth0:ClockSkew"] = "00:06:00" }, ["Auth0:ClockSkew '00:06:00'"] },
+        { "an empty permission claim", new() { ["Auth0:PermissionClaims:0"] = "permissions", ["Auth0:PermissionClaims:1"] = "" }, ["Auth0:PermissionClaims"] },
+        { "no key refresh cooldown", new() { ["Auth0:KeyRefreshCooldown"] = "00:00:00" }, ["Auth0:KeyRefreshCooldown"] },
     };
 
     [Theory]
     [MemberData(nameof(RefusedOptions), DisableDiscoveryEnumeration = true)]
-    public void Invalid_setting_is_refused_naming_the_key(string @case, Action<Auth0Options> change, string[] expected)
+    public void Invalid_setting_is_refused_naming_the_key(string @case, Dictionary<string, string?> settings, string[] expected)
     {
-        var result = Validate(change);
+        var result = Validate(settings);
 
         Assert.True(result.Failed, @case);
         var failure = Assert.Single(result.Failures);
@@ -114,12 +115,16 @@ public sealed class Auth0OptionsValidationTests
         }
     }
 
-    /// <summary>Validates valid options (as after binding) changed by <paramref name="change"/>.</summary>
-    private static Microsoft.Extensions.Options.ValidateOptionsResult Validate(Action<Auth0Options> change)
+    /// <summary>Binds valid settings with <paramref name="settings"/> on top, as configuration would, and validates them.</summary>
+    private static Microsoft.Extensions.Options.ValidateOptionsResult Validate(Dictionary<string, string?> settings)
     {
-        var options = new Auth0Options { Domain = "dev-x.us.auth0.com", Audience = "https://api.example.test" };
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Auth0:Domain"] = "dev-x.us.auth0.com", ["Auth0:Audience"] = "https://api.example.test" })
+            .AddInMemoryCollection(settings)
+            .Build();
+        var options = new Auth0Options();
+        ConfigurationBinder.Bind(configuration.GetSection(Auth0Options.Section), options);
         options.ApplyListDefaults();
-        change(options);
         return new Auth0OptionsValidator().Validate(null, options);
     }
 }

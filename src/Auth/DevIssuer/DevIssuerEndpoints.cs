@@ -6,12 +6,16 @@ namespace Api.Auth.DevIssuer;
 /// A local token service that speaks Auth0's protocol, so <c>dotnet run</c> works without a
 /// tenant and clients do exactly what they will do against Auth0. Development only.
 /// </summary>
-public static partial class DevIssuer
+internal static partial class DevIssuerEndpoints
 {
     public static WebApplicationBuilder AddDevIssuer(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<DevIssuerOptions>().BindConfiguration(DevIssuerOptions.Section);
+        services.AddOptions<DevIssuerOptions>()
+            .Configure<IConfiguration>((options, configuration) => options.Urls = configuration.GetValue<string>(WebHostDefaults.ServerUrlsKey))
+            .BindConfiguration(DevIssuerOptions.Section)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DevIssuerOptions>, DevIssuerOptionsValidator>();
         services.AddSingleton<DevIssuerSwitch>();
         services.AddSingleton<DevIssuerSigningKey>();
         services.AddSingleton<DevTokenMinter>();
