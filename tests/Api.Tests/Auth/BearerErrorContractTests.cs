@@ -32,7 +32,7 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
     [InlineData("Bearerabc.def.ghi")]
     public async Task Another_scheme_gets_401_with_a_plain_Bearer_challenge(string authorization)
     {
-        using var response = await SendAsync(PrivateRoute, authorization);
+        using var response = await fixture.Api.GetWithAuthorizationAsync(PrivateRoute, authorization);
 
         await AssertNoCredentialsAnswerAsync(response);
     }
@@ -46,7 +46,7 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
     [InlineData("Bearer {\"alg\":\"none\"}", "single token")]
     public async Task Malformed_Bearer_header_gets_400_invalid_request(string authorization, string explained)
     {
-        using var response = await SendAsync(PrivateRoute, authorization);
+        using var response = await fixture.Api.GetWithAuthorizationAsync(PrivateRoute, authorization);
 
         var problem = await AssertRefusalAsync(response, HttpStatusCode.BadRequest, "invalid_request");
         Assert.Contains(explained, problem.StringOf("detail"), StringComparison.Ordinal);
@@ -71,7 +71,7 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
         // One row here; every way a token can be invalid is in Hostile/ForgedTokenCorpusTests, and
         // what each description says is in Hostile/DiagnosisTests.
         var expiredAt = DateTimeOffset.UtcNow.AddMinutes(-5);
-        using var response = await SendAsync(PrivateRoute, $"Bearer {fixture.Tokens.Create(t => t.ExpiresAt(expiredAt))}");
+        using var response = await fixture.Api.GetWithAuthorizationAsync(PrivateRoute, AuthorizationHeader.Bearer(fixture.Tokens.Create(t => t.ExpiresAt(expiredAt))));
 
         var problem = await AssertRefusalAsync(response, HttpStatusCode.Unauthorized, "invalid_token");
         Assert.Equal(
@@ -137,14 +137,6 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
         Assert.Equal(error, problem.StringOf("error"));
         Assert.Equal(challenge.ErrorDescription, problem.StringOf("detail"));
         return problem;
-    }
-
-    private async Task<HttpResponseMessage> SendAsync(string route, string authorization)
-    {
-        using var client = fixture.Api.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, route);
-        Assert.True(request.Headers.TryAddWithoutValidation("Authorization", authorization));
-        return await client.SendAsync(request, Cancel);
     }
 
     /// <summary>Sends <paramref name="request"/> byte for byte and reads the HTTP/1.0 answer (no chunking, closed at the end).</summary>

@@ -67,11 +67,11 @@ public sealed class ApiFactory(TestIssuer issuer, IReadOnlyDictionary<string, st
         }
     }
 
-    /// <summary>A client that sends <paramref name="token"/> as its bearer token.</summary>
+    /// <summary>A client that sends <paramref name="token"/> as its bearer token with every request.</summary>
     public HttpClient CreateClient(string token)
     {
         var client = CreateClient();
-        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        AuthorizationHeader.Add(client.DefaultRequestHeaders, AuthorizationHeader.Bearer(token));
         return client;
     }
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using Api.Tests.TestKit;
 
 namespace Api.Tests.Auth.DevIssuer;
@@ -30,8 +29,7 @@ public sealed class DevIssuerLifecycleTests(ApiFixture fixture)
             await using var second = DevIssuerFixture.StartApi(keyPath, port);
             await second.WaitUntilReadyAsync();
             using var again = second.CreateClient();
-            again.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            using var response = await again.GetAsync("/api/private-scoped", TestContext.Current.CancellationToken);
+            using var response = await again.GetWithBearerAsync("/api/private-scoped", token);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
         finally

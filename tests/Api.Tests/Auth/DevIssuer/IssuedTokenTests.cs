@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Api.Tests.TestKit;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Api.Tests.Auth.DevIssuer;
@@ -69,12 +69,7 @@ public sealed class IssuedTokenTests(DevIssuerFixture fixture) : IClassFixture<D
         Assert.Equal(1, warnings);
     }
 
-    private async Task<HttpResponseMessage> CallScopedAsync(string token)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/private-scoped");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return await client.SendAsync(request, TestContext.Current.CancellationToken);
-    }
+    private Task<HttpResponseMessage> CallScopedAsync(string token) => client.GetWithBearerAsync("/api/private-scoped", token);
 
     private static string Base64(string base64Url)
     {

@@ -15,8 +15,6 @@ namespace Api.Tests.Auth.Hostile;
 /// </summary>
 public sealed class AuthMetricsTests
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Token_validations_are_counted_by_result_and_reason()
     {
@@ -26,16 +24,16 @@ public sealed class AuthMetricsTests
         var tokens = api.Tokens;
         var reused = tokens.Create();
 
-        await SendAsync(api, "/api/private", $"Bearer {reused}");
-        await SendAsync(api, "/api/private", $"Bearer {reused}"); // the second one comes from the validated-token cache
-        await SendAsync(api, "/api/private-scoped", $"Bearer {tokens.Create()}"); // valid, but 403: still an accepted token
-        await SendAsync(api, "/api/private", $"Bearer {tokens.Create(t => t.ExpiresAt(DateTimeOffset.UtcNow.AddMinutes(-5)))}");
-        await SendAsync(api, "/api/public", $"Bearer {tokens.Create(t => t.ExpiresAt(DateTimeOffset.UtcNow.AddMinutes(-5)))}");
-        await SendAsync(api, "/api/private", $"Bearer {tokens.Create(t => t.Claim("aud", "https://other.example.test"))}");
-        await SendAsync(api, "/api/private", $"Bearer {tokens.Create(t => t.HeaderClaim("alg", "none"))}");
-        await SendAsync(api, "/api/private", $"Bearer {Tampered(tokens.Create())}");
-        await SendAsync(api, "/api/private", "Bearer a b");
-        await SendAsync(api, "/api/private", authorization: null); // no token: nothing was validated
+        await api.StatusAndReasonAsync("/api/private", $"Bearer {reused}");
+        await api.StatusAndReasonAsync("/api/private", $"Bearer {reused}"); // the second one comes from the validated-token cache
+        await api.StatusAndReasonAsync("/api/private-scoped", $"Bearer {tokens.Create()}"); // valid, but 403: still an accepted token
+        await api.StatusAndReasonAsync("/api/private", $"Bearer {tokens.Create(t => t.ExpiresAt(DateTimeOffset.UtcNow.AddMinutes(-5)))}");
+        await api.StatusAndReasonAsync("/api/public", $"Bearer {tokens.Create(t => t.ExpiresAt(DateTimeOffset.UtcNow.AddMinutes(-5)))}");
+        await api.StatusAndReasonAsync("/api/private", $"Bearer {tokens.Create(t => t.Claim("aud", "https://other.example.test"))}");
+        await api.StatusAndReasonAsync("/api/private", $"Bearer {tokens.Create(t => t.HeaderClaim("alg", "none"))}");
+        await api.StatusAndReasonAsync("/api/private", $"Bearer {Tampered(tokens.Create())}");
+        await api.StatusAndReasonAsync("/api/private", "Bearer a b");
+        await api.StatusAndReasonAsync("/api/private", authorization: null); // no token: nothing was validated
 
         var validations = recorder.Of(api).Where(m => m.Instrument == "api.auth.token_validations").ToList();
         Assert.Equal(
@@ -63,7 +61,7 @@ public sealed class AuthMetricsTests
 
         await issuer.StopAsync();
         // A kid the API has never seen makes it refresh the keys at once; the issuer is down.
-        var (status, reason) = await SendAsync(api, "/api/private", $"Bearer {api.Tokens.Create(t => t.HeaderClaim("kid", "rotated-in"))}");
+        var (status, reason) = await api.StatusAndReasonAsync("/api/private", $"Bearer {api.Tokens.Create(t => t.HeaderClaim("kid", "rotated-in"))}");
 
         Assert.Equal((HttpStatusCode.Unauthorized, "unknown_kid"), (status, reason));
         Assert.Equal(1, Refreshes(recorder, api, "failure"));
@@ -79,25 +77,14 @@ public sealed class AuthMetricsTests
         await using var issuer = await TestIssuer.StartAsync();
         await using var api = await new ApiFactory(issuer).StartAndWaitUntilReadyAsync();
 
-        var idToken = await SendAsync(api, "/api/private", $"Bearer {api.Tokens.Create(t => t.Claim("aud", "spa-client-id").Claim("nonce", "n-0S6").Without("gty"))}");
-        var fiveParts = await SendAsync(api, "/api/private", "Bearer a.b.c.d.e");
+        var idToken = await api.StatusAndReasonAsync("/api/private", $"Bearer {api.Tokens.Create(t => t.Claim("aud", "spa-client-id").Claim("nonce", "n-0S6").Without("gty"))}");
+        var fiveParts = await api.StatusAndReasonAsync("/api/private", "Bearer a.b.c.d.e");
 
         Assert.Equal([idToken.Reason, fiveParts.Reason], recorder.Of(api).Where(m => m.Instrument == "api.auth.token_validations").Select(m => m.Tags["reason"]));
     }
 
     private static long Refreshes(AuthMeasurements recorder, ApiFactory api, string outcome) =>
         recorder.Of(api).Where(m => m.Instrument == "api.auth.key_refreshes" && m.Tags["outcome"] == outcome).Sum(m => m.Value);
-
-    private static async Task<(HttpStatusCode Status, string? Reason)> SendAsync(ApiFactory api, string route, string? authorization)
-    {
-        using var response = await api.SendAsync(route, authorization);
-        if (response.IsSuccessStatusCode)
-        {
-            return (response.StatusCode, null);
-        }
-
-        return (response.StatusCode, (await response.ReadProblemAsync(Cancel)).StringOf("reason"));
-    }
 
     private static string Tampered(string token)
     {

@@ -204,13 +204,7 @@ public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileW
 
     private static async Task SendAsync(HttpClient client, string route, string? authorization)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, route);
-        if (authorization is not null)
-        {
-            request.Headers.TryAddWithoutValidation("Authorization", authorization);
-        }
-
-        using var response = await client.SendAsync(request, Cancel);
+        using var response = await client.GetWithAuthorizationAsync(route, authorization);
         Assert.True((int)response.StatusCode < 500, $"{route} answered {(int)response.StatusCode}");
     }
 
