@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using Api.Tests.TestKit;
 
@@ -58,8 +56,8 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
         // HttpClient folds repeated headers into one line ("Bearer a, Bearer b"), so two header
         // lines can only be sent over a raw connection.
         var token = fixture.Tokens.Create();
-        using var response = await SendRawAsync(
-            $"GET {PrivateRoute} HTTP/1.0\r\nAuthorization: Bearer {token}\r\nAuthorization: Bearer {token}\r\n\r\n");
+        var raw = await fixture.Api.SendRawAsync(RawHttp.Get(PrivateRoute, $"Authorization: Bearer {token}", $"Authorization: Bearer {token}"));
+        using var response = raw.ToResponseMessage();
 
         var problem = await AssertRefusalAsync(response, HttpStatusCode.BadRequest, "invalid_request");
         Assert.Equal("The request has more than one Authorization header.", problem.StringOf("detail"));
@@ -137,43 +135,5 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
         Assert.Equal(error, problem.StringOf("error"));
         Assert.Equal(challenge.ErrorDescription, problem.StringOf("detail"));
         return problem;
-    }
-
-    /// <summary>Sends <paramref name="request"/> byte for byte and reads the HTTP/1.0 answer (no chunking, closed at the end).</summary>
-    private async Task<HttpResponseMessage> SendRawAsync(string request)
-    {
-        using var client = fixture.Api.CreateClient();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-        timeout.CancelAfter(TimeSpan.FromSeconds(10));
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(IPAddress.Loopback, client.BaseAddress!.Port, timeout.Token);
-        await socket.SendAsync(Encoding.ASCII.GetBytes(request.Replace("\r\n\r\n", $"\r\nHost: {client.BaseAddress.Authority}\r\n\r\n", StringComparison.Ordinal)), timeout.Token);
-
-        using var received = new MemoryStream();
-        var buffer = new byte[8192];
-        int read;
-        while ((read = await socket.ReceiveAsync(buffer, timeout.Token)) > 0)
-        {
-            received.Write(buffer, 0, read);
-        }
-
-        var text = Encoding.UTF8.GetString(received.ToArray());
-        var headerEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        var lines = text[..headerEnd].Split("\r\n");
-        var response = new HttpResponseMessage((HttpStatusCode)int.Parse(lines[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture))
-        {
-            Content = new StringContent(text[(headerEnd + 4)..]),
-        };
-        response.Content.Headers.Clear();
-        foreach (var line in lines.Skip(1))
-        {
-            var (name, value) = (line[..line.IndexOf(':', StringComparison.Ordinal)], line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim());
-            if (!response.Headers.TryAddWithoutValidation(name, value))
-            {
-                response.Content.Headers.TryAddWithoutValidation(name, value);
-            }
-        }
-
-        return response;
     }
 }
