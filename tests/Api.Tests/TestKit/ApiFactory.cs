@@ -44,27 +44,26 @@ public sealed class ApiFactory(TestIssuer issuer, IReadOnlyDictionary<string, st
         });
     }
 
-    /// <summary>Starts the server and waits (at most <paramref name="timeout"/>) until it holds the signing keys.</summary>
+    /// <summary>
+    /// Starts the server and waits until it holds the signing keys (<c>/health/ready</c> answers
+    /// 200); <paramref name="timeout"/> only guards against waiting forever.
+    /// </summary>
     public async Task<ApiFactory> StartAndWaitUntilReadyAsync(TimeSpan? timeout = null)
     {
         StartServer();
         using var client = CreateClient();
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (true)
-        {
-            using var response = await client.GetAsync("/health/ready");
-            if (response.StatusCode == HttpStatusCode.OK)
+        var last = (HttpStatusCode)0;
+        await Eventually.HoldsAsync(
+            async () =>
             {
-                return this;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"The API did not become ready: /health/ready answered {(int)response.StatusCode}.");
-            }
-
-            await Task.Delay(50);
-        }
+                using var ready = await client.GetAsync("/health/ready", TestContext.Current.CancellationToken);
+                last = ready.StatusCode;
+                return last == HttpStatusCode.OK;
+            },
+            "the API became ready",
+            timeout,
+            () => $"/health/ready answered {(int)last}.");
+        return this;
     }
 
     /// <summary>A client that sends <paramref name="token"/> as its bearer token with every request.</summary>
