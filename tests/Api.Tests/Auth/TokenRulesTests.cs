@@ -9,28 +9,36 @@ namespace Api.Tests.Auth;
 /// </summary>
 public sealed class TokenRulesTests(ApiFixture fixture)
 {
+    private static readonly TimeSpan DefaultClockSkew = TimeSpan.FromSeconds(30);
+
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Theory]
     [InlineData(-10, HttpStatusCode.OK)]
     [InlineData(-25, HttpStatusCode.OK)]
     [InlineData(-40, HttpStatusCode.Unauthorized)]
-    public async Task Expiry_is_checked_with_a_30_second_clock_skew(int expiredSecondsAgo, HttpStatusCode expected)
+    public async Task A_token_is_accepted_until_30_seconds_of_clock_skew_past_its_expiry(int expiredSecondsAgo, HttpStatusCode expected)
     {
-        var token = fixture.Tokens.Create(t => t.ExpiresAt(DateTimeOffset.UtcNow.AddSeconds(expiredSecondsAgo)));
+        // Refused once exp + skew has passed, on the system clock the check reads.
+        var status = await RealClock.AnswerAsPosedAsync(
+            turnsAt: now => now.AddSeconds(expiredSecondsAgo) + DefaultClockSkew,
+            ask: now => StatusForAsync(fixture.Tokens.Create(t => t.ExpiresAt(now.AddSeconds(expiredSecondsAgo)))));
 
-        Assert.Equal(expected, await StatusForAsync(token));
+        Assert.Equal(expected, status);
     }
 
     [Theory]
     [InlineData(10, HttpStatusCode.OK)]
     [InlineData(25, HttpStatusCode.OK)]
     [InlineData(40, HttpStatusCode.Unauthorized)]
-    public async Task Not_before_is_checked_with_a_30_second_clock_skew(int validInSeconds, HttpStatusCode expected)
+    public async Task A_token_is_accepted_from_30_seconds_of_clock_skew_before_its_not_before(int validInSeconds, HttpStatusCode expected)
     {
-        var token = fixture.Tokens.Create(t => t.NotBefore(DateTimeOffset.UtcNow.AddSeconds(validInSeconds)));
+        // Accepted once nbf - skew has come, on the system clock the check reads.
+        var status = await RealClock.AnswerAsPosedAsync(
+            turnsAt: now => now.AddSeconds(validInSeconds) - DefaultClockSkew,
+            ask: now => StatusForAsync(fixture.Tokens.Create(t => t.NotBefore(now.AddSeconds(validInSeconds)))));
 
-        Assert.Equal(expected, await StatusForAsync(token));
+        Assert.Equal(expected, status);
     }
 
     [Fact]

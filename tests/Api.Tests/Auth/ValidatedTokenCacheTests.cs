@@ -38,14 +38,26 @@ public sealed class ValidatedTokenCacheTests
         settings["Auth0:ClockSkew"] = "00:00:00";
         await using var api = await new ApiFactory(issuer, settings).StartAndWaitUntilReadyAsync();
         using var client = api.CreateClient();
-        var expiresAt = DateTimeOffset.UtcNow.AddSeconds(2);
-        var token = api.Tokens.Create(t => t.ExpiresAt(expiresAt));
+        var cache = api.Services.GetRequiredService<ValidatedTokenCache>();
 
-        Assert.Equal((HttpStatusCode.OK, null), await Keys.GetAsync(client, "/api/private", token));
-        Assert.Equal(1, api.Services.GetRequiredService<ValidatedTokenCache>().Count);
-        await Task.Delay(expiresAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(1100), Keys.Cancel);
+        // Accepted and remembered before its exp; a fresh token is tried if the answer came only after it.
+        var lifetime = TimeSpan.FromSeconds(2);
+        var remembered = await RealClock.AnswerAsPosedAsync(
+            turnsAt: now => now + lifetime,
+            ask: async now =>
+            {
+                var token = api.Tokens.Create(t => t.ExpiresAt(now + lifetime));
+                var entriesBefore = cache.Count;
+                var answer = await Keys.GetAsync(client, "/api/private", token);
+                return (Token: token, ExpiresAt: now + lifetime, Answer: answer, NewEntries: cache.Count - entriesBefore);
+            });
+        Assert.Equal((HttpStatusCode.OK, null), remembered.Answer);
+        Assert.Equal(1, remembered.NewEntries);
 
-        Assert.Equal((HttpStatusCode.Unauthorized, "expired"), await Keys.GetAsync(client, "/api/private", token));
+        // Both the full check and the cache read exp against the system clock.
+        await RealClock.PassAsync(remembered.ExpiresAt);
+
+        Assert.Equal((HttpStatusCode.Unauthorized, "expired"), await Keys.GetAsync(client, "/api/private", remembered.Token));
     }
 
     [Fact]
