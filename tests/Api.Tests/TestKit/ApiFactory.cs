@@ -18,12 +18,42 @@ public sealed class ApiFactory(TestIssuer issuer, IReadOnlyDictionary<string, st
 {
     public const string Audience = "https://api.example.test";
 
+    /// <summary>Set when the factory started <see cref="Issuer"/> itself, and so disposes it too.</summary>
+    private bool ownsIssuer;
+
     public TestIssuer Issuer => issuer;
 
     public TokenFactory Tokens { get; } = new(issuer, Audience);
 
     /// <summary>What the API logged, filtered by its logging configuration like any other provider.</summary>
     public CapturedLogs Logs { get; } = new();
+
+    /// <summary>Starts an API trusting <paramref name="issuer"/> and waits until it is ready.</summary>
+    public static Task<ApiFactory> StartAsync(
+        TestIssuer issuer, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Production") =>
+        new ApiFactory(issuer, settings, environment).StartAndWaitUntilReadyAsync();
+
+    /// <summary>
+    /// An issuer and an API of their own, for a test that changes the issuer (rotates or withdraws
+    /// keys, stops it) or counts what the API did: started and ready, and disposed together.
+    /// <paramref name="prepareIssuer"/> runs before the API starts (to publish extra keys, say).
+    /// </summary>
+    public static async Task<ApiFactory> StartWithOwnIssuerAsync(
+        IReadOnlyDictionary<string, string?>? settings = null, Action<TestIssuer>? prepareIssuer = null)
+    {
+        var issuer = await TestIssuer.StartAsync();
+        prepareIssuer?.Invoke(issuer);
+        var api = new ApiFactory(issuer, settings) { ownsIssuer = true };
+        try
+        {
+            return await api.StartAndWaitUntilReadyAsync();
+        }
+        catch
+        {
+            await api.DisposeAsync();
+            throw;
+        }
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -72,6 +102,16 @@ public sealed class ApiFactory(TestIssuer issuer, IReadOnlyDictionary<string, st
         var client = CreateClient();
         AuthorizationHeader.Add(client.DefaultRequestHeaders, AuthorizationHeader.Bearer(token));
         return client;
+    }
+
+    /// <summary>Stops the API, then the issuer if this factory started it.</summary>
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (ownsIssuer)
+        {
+            await issuer.DisposeAsync();
+        }
     }
 
     /// <summary>

@@ -19,8 +19,7 @@ public sealed class AuthMetricsTests
     public async Task Token_validations_are_counted_by_result_and_reason()
     {
         using var recorder = new AuthMeasurements();
-        await using var issuer = await TestIssuer.StartAsync();
-        await using var api = await new ApiFactory(issuer).StartAndWaitUntilReadyAsync();
+        await using var api = await ApiFactory.StartWithOwnIssuerAsync();
         var tokens = api.Tokens;
         var reused = tokens.Create();
 
@@ -53,13 +52,12 @@ public sealed class AuthMetricsTests
     public async Task Key_refreshes_are_counted_by_outcome_success_at_start_and_failure_while_the_issuer_is_down()
     {
         using var recorder = new AuthMeasurements();
-        await using var issuer = await TestIssuer.StartAsync();
-        await using var api = await new ApiFactory(issuer).StartAndWaitUntilReadyAsync();
+        await using var api = await ApiFactory.StartWithOwnIssuerAsync();
 
         Assert.True(Refreshes(recorder, api, "success") >= 1, "The keys fetched at start-up are a successful refresh.");
         Assert.Equal(0, Refreshes(recorder, api, "failure"));
 
-        await issuer.StopAsync();
+        await api.Issuer.StopAsync();
         // A kid the API has never seen makes it refresh the keys at once; the issuer is down.
         var (status, reason) = await api.StatusAndReasonAsync("/api/private", $"Bearer {api.Tokens.Create(t => t.HeaderClaim("kid", "rotated-in"))}");
 
@@ -74,8 +72,7 @@ public sealed class AuthMetricsTests
     public async Task Metrics_count_the_same_reason_the_caller_and_the_log_are_given()
     {
         using var recorder = new AuthMeasurements();
-        await using var issuer = await TestIssuer.StartAsync();
-        await using var api = await new ApiFactory(issuer).StartAndWaitUntilReadyAsync();
+        await using var api = await ApiFactory.StartWithOwnIssuerAsync();
 
         var idToken = await api.StatusAndReasonAsync("/api/private", $"Bearer {api.Tokens.Create(t => t.Claim("aud", "spa-client-id").Claim("nonce", "n-0S6").Without("gty"))}");
         var fiveParts = await api.StatusAndReasonAsync("/api/private", "Bearer a.b.c.d.e");

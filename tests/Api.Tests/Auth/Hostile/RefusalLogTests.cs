@@ -121,7 +121,7 @@ public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileW
     [Fact]
     public async Task With_every_category_at_Trace_no_log_line_or_scope_holds_a_token_or_a_part_of_one()
     {
-        await using var api = await new ApiFactory(world.Issuer, new Dictionary<string, string?>
+        await using var api = await ApiFactory.StartAsync(world.Issuer, new Dictionary<string, string?>
         {
             ["Logging:LogLevel:Default"] = "Trace",
             ["Logging:LogLevel:Microsoft"] = "Trace",
@@ -129,7 +129,7 @@ public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileW
             ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Trace",
             ["Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel"] = "Trace",
             ["Logging:Console:LogLevel:Default"] = "None",
-        }).StartAndWaitUntilReadyAsync();
+        });
 
         var valid = api.Tokens.WithPermissions("read:messages");
         var forged = ForgedTokenCorpusTests.Cases.Values.Select(c => c.Mint(world)).ToList();
