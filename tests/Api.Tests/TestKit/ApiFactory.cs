@@ -2,18 +2,24 @@ using System.Net;
 using System.Runtime.ExceptionServices;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Api.Tests.TestKit;
 
 /// <summary>
 /// The API itself, on Kestrel at a random 127.0.0.1 port, configured to trust
 /// <paramref name="issuer"/>: every request a test sends crosses real HTTP, CORS, JwtBearer
-/// and FastEndpoints' authorization. Extra settings override appsettings.json.
+/// and FastEndpoints' authorization. Extra settings override appsettings.json. Given a
+/// <paramref name="clock"/>, the API reads time from it instead of the system clock.
 /// </summary>
-public sealed class ApiFactory(TestIssuer issuer, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Production")
+public sealed class ApiFactory(
+    TestIssuer issuer, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Production", FakeTimeProvider? clock = null)
     : WebApplicationFactory<Program>
 {
     public const string Audience = "https://api.example.test";
@@ -23,15 +29,31 @@ public sealed class ApiFactory(TestIssuer issuer, IReadOnlyDictionary<string, st
 
     public TestIssuer Issuer => issuer;
 
+    /// <summary>
+    /// The API's clock when it runs on one, null when it runs on the system clock. Everything the
+    /// API times on it waits until the test moves it: the key refresh schedule and its retries,
+    /// the refresh cooldown, <c>Retry-After</c>, the dev issuer's <c>iat</c>, and the metadata
+    /// timeout (though HttpClient's own copy of that timeout keeps to the system clock).
+    /// </summary>
+    public FakeTimeProvider? Clock => clock;
+
     public TokenFactory Tokens { get; } = new(issuer, Audience);
 
     /// <summary>What the API logged, filtered by its logging configuration like any other provider.</summary>
     public CapturedLogs Logs { get; } = new();
 
+    /// <summary>
+    /// A clock for <see cref="ApiFactory"/>'s <c>clock</c>, standing still at the real now until a
+    /// test moves it. It starts at the real now because IdentityModel checks token lifetimes
+    /// against the system clock whatever the API's clock says: tokens minted "now" must be valid
+    /// for both.
+    /// </summary>
+    public static FakeTimeProvider ClockStartingNow() => new(RealClock.Now);
+
     /// <summary>Starts an API trusting <paramref name="issuer"/> and waits until it is ready.</summary>
     public static Task<ApiFactory> StartAsync(
-        TestIssuer issuer, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Production") =>
-        new ApiFactory(issuer, settings, environment).StartAndWaitUntilReadyAsync();
+        TestIssuer issuer, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Production", FakeTimeProvider? clock = null) =>
+        new ApiFactory(issuer, settings, environment, clock).StartAndWaitUntilReadyAsync();
 
     /// <summary>
     /// An issuer and an API of their own, for a test that changes the issuer (rotates or withdraws
@@ -39,11 +61,11 @@ public sealed class ApiFactory(TestIssuer issuer, IReadOnlyDictionary<string, st
     /// <paramref name="prepareIssuer"/> runs before the API starts (to publish extra keys, say).
     /// </summary>
     public static async Task<ApiFactory> StartWithOwnIssuerAsync(
-        IReadOnlyDictionary<string, string?>? settings = null, Action<TestIssuer>? prepareIssuer = null)
+        IReadOnlyDictionary<string, string?>? settings = null, FakeTimeProvider? clock = null, Action<TestIssuer>? prepareIssuer = null)
     {
         var issuer = await TestIssuer.StartAsync();
         prepareIssuer?.Invoke(issuer);
-        var api = new ApiFactory(issuer, settings) { ownsIssuer = true };
+        var api = new ApiFactory(issuer, settings, clock: clock) { ownsIssuer = true };
         try
         {
             return await api.StartAndWaitUntilReadyAsync();
@@ -60,6 +82,13 @@ public sealed class ApiFactory(TestIssuer issuer, IReadOnlyDictionary<string, st
         UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         builder.UseEnvironment(environment);
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
+        if (clock is not null)
+        {
+            // Replaces the TimeProvider.System that the API registers with TryAddSingleton, whichever
+            // of the two registrations runs first (tests/Api.Tests/TestKit/ApiClockTests.cs shows it).
+            builder.ConfigureTestServices(services => services.RemoveAll<TimeProvider>().AddSingleton<TimeProvider>(clock));
+        }
+
         builder.ConfigureAppConfiguration(configuration =>
         {
             configuration.AddInMemoryCollection(new Dictionary<string, string?>
