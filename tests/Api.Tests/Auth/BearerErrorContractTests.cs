@@ -94,13 +94,9 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
     [Fact]
     public async Task Token_sent_before_the_signing_keys_were_ever_obtained_gets_503_with_Retry_After()
     {
-        await using var issuer = await TestIssuer.StartAsync();
-        await issuer.StopAsync();
-        await using var api = new ApiFactory(issuer);
-        api.StartServer();
+        await using var api = await ApiFactory.StartWithUnreachableIssuerAsync();
 
-        using var client = api.CreateClient(api.Tokens.Create());
-        using var response = await client.GetAsync(PrivateRoute, Cancel);
+        using var response = await api.GetWithAuthorizationAsync(PrivateRoute, AuthorizationHeader.Bearer(api.Tokens.Create()));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.True(response.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), $"Retry-After: {response.Headers.RetryAfter}");

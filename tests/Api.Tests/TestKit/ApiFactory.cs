@@ -77,6 +77,30 @@ public sealed class ApiFactory(
         }
     }
 
+    /// <summary>
+    /// An API whose issuer has refused connections since before it started, so it never obtains
+    /// signing keys: started, not ready. It runs on <see cref="ClockStartingNow"/>, which stands
+    /// still: the background retries wait on that clock, so after the first attempt the API stays
+    /// exactly in the "never obtained" state for as long as the test looks at it (and cannot
+    /// reach another test's issuer that happens to be given the freed port).
+    /// </summary>
+    public static async Task<ApiFactory> StartWithUnreachableIssuerAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var issuer = await TestIssuer.StartAsync();
+        await issuer.StopAsync(); // keeps its port, which now refuses connections
+        var api = new ApiFactory(issuer, settings, clock: ClockStartingNow()) { ownsIssuer = true };
+        try
+        {
+            api.StartServer();
+            return api;
+        }
+        catch
+        {
+            await api.DisposeAsync();
+            throw;
+        }
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));

@@ -26,10 +26,7 @@ public sealed class HealthTests(ApiFixture fixture)
     [Fact]
     public async Task Ready_answers_503_problem_json_while_the_issuer_was_never_reached_and_live_stays_200()
     {
-        await using var issuer = await TestIssuer.StartAsync();
-        await issuer.StopAsync();
-        await using var api = new ApiFactory(issuer);
-        api.StartServer();
+        await using var api = await ApiFactory.StartWithUnreachableIssuerAsync();
         using var client = api.CreateClient();
 
         using var ready = await client.GetAsync("/health/ready", Cancel);

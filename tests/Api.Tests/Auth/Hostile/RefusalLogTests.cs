@@ -103,10 +103,7 @@ public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileW
     [Fact]
     public async Task A_token_sent_before_the_keys_were_ever_obtained_is_logged_once_as_keys_unavailable()
     {
-        await using var issuer = await TestIssuer.StartAsync();
-        await issuer.StopAsync();
-        await using var api = new ApiFactory(issuer);
-        api.StartServer();
+        await using var api = await ApiFactory.StartWithUnreachableIssuerAsync();
 
         var (response, logged) = await api.SendAndLogAsync("/api/private", $"Bearer {api.Tokens.Create()}");
         using (response)
