@@ -5,8 +5,8 @@ using Api.Tests.TestKit;
 namespace Api.Tests.Auth;
 
 /// <summary>
-/// SPEC §6's error table, row by row, as a client sees it on the wire: the status, the exact
-/// RFC 6750 <c>WWW-Authenticate</c> challenge and the RFC 9457 problem body.
+/// The error table (README, "Errors"), row by row, as a client sees it on the wire: the status,
+/// the exact RFC 6750 <c>WWW-Authenticate</c> challenge and the RFC 9457 problem body.
 /// </summary>
 public sealed class BearerErrorContractTests(ApiFixture fixture)
 {

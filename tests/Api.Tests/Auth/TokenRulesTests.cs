@@ -4,8 +4,8 @@ using Api.Tests.TestKit;
 namespace Api.Tests.Auth;
 
 /// <summary>
-/// SPEC §6's token rules from the accepting side: what a valid token may look like, and the
-/// 30 s clock skew on both ends of its lifetime.
+/// The token rules from the accepting side: what a valid token may look like, and the 30 s clock
+/// skew (README, "Configuration", <c>ClockSkew</c>) on both ends of its lifetime.
 /// </summary>
 public sealed class TokenRulesTests(ApiFixture fixture)
 {
@@ -62,7 +62,7 @@ public sealed class TokenRulesTests(ApiFixture fixture)
     [Theory]
     [InlineData("bearer")]
     [InlineData("BEARER")]
-    public async Task Scheme_name_is_case_insensitive(string scheme)
+    public async Task The_Bearer_scheme_is_accepted_in_any_letter_case(string scheme)
     {
         // RFC 9110 §11.1: authentication scheme names are case-insensitive.
         using var response = await fixture.Api.GetWithAuthorizationAsync("/api/private", $"{scheme} {fixture.Tokens.Create()}");

@@ -5,7 +5,10 @@ using Api.Tests.TestKit;
 
 namespace Api.Tests.Web;
 
-/// <summary>SPEC §5: live = the process answers; ready = the signing keys are held.</summary>
+/// <summary>
+/// The health routes (README, "Routes"): live = the process answers; ready = the signing keys
+/// are held.
+/// </summary>
 public sealed class HealthTests(ApiFixture fixture)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;

@@ -9,9 +9,9 @@ using Microsoft.IdentityModel.Tokens;
 namespace Api.Tests.Auth.Hostile;
 
 /// <summary>
-/// Issue 6's corpus of forged and broken tokens. Every one is answered 401 <c>invalid_token</c>
-/// with the reason the API names for it, and none reaches an endpoint. The table is also what
-/// <see cref="RefusalLogTests"/> and <see cref="AuthMetricsTests"/> send.
+/// A corpus of forged and broken tokens. Every one is answered 401 <c>invalid_token</c> with the
+/// reason the API names for it (README, "Why was my token refused?"), and none reaches an
+/// endpoint. The table is also what <see cref="RefusalLogTests"/> sends.
 /// </summary>
 public sealed class ForgedTokenCorpusTests(HostileWorld world) : IClassFixture<HostileWorld>
 {
