@@ -80,9 +80,9 @@ public sealed class ApiFactory(
     /// <summary>
     /// An API whose issuer has refused connections since before it started, so it never obtains
     /// signing keys: started, not ready. It runs on <see cref="ClockStartingNow"/>, which stands
-    /// still: the background retries wait on that clock, so after the first attempt the API stays
-    /// exactly in the "never obtained" state for as long as the test looks at it (and cannot
-    /// reach another test's issuer that happens to be given the freed port).
+    /// still: the background retries wait on that clock, so after its first attempt the API stays
+    /// exactly in the "never obtained" state for as long as the test looks at it, and no retry
+    /// can reach another test's server that is given the freed port.
     /// </summary>
     public static async Task<ApiFactory> StartWithUnreachableIssuerAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
