@@ -4,8 +4,9 @@ using Api.Auth;
 namespace Api.Tests.Auth;
 
 /// <summary>
-/// SPEC §4's configuration rules, checked on the options themselves: which domains become which
-/// authority, which hosts may use plain http, and which values the validator refuses.
+/// The configuration rules (README, "Configuration"), checked on the options themselves: which
+/// domains become which authority, which hosts may use plain http, and which values the
+/// validator refuses.
 /// <see cref="StartupRefusalTests"/> shows the same refusals stopping a real start-up.
 /// </summary>
 public sealed class Auth0OptionsValidationTests

@@ -1,14 +1,12 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using Api.Tests.TestKit;
 
 namespace Api.Tests.Auth;
 
 /// <summary>
-/// SPEC §6's error table, row by row, as a client sees it on the wire: the status, the exact
-/// RFC 6750 <c>WWW-Authenticate</c> challenge and the RFC 9457 problem body.
+/// The error table (README, "Errors"), row by row, as a client sees it on the wire: the status,
+/// the exact RFC 6750 <c>WWW-Authenticate</c> challenge and the RFC 9457 problem body.
 /// </summary>
 public sealed class BearerErrorContractTests(ApiFixture fixture)
 {
@@ -32,7 +30,7 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
     [InlineData("Bearerabc.def.ghi")]
     public async Task Another_scheme_gets_401_with_a_plain_Bearer_challenge(string authorization)
     {
-        using var response = await SendAsync(PrivateRoute, authorization);
+        using var response = await fixture.Api.GetWithAuthorizationAsync(PrivateRoute, authorization);
 
         await AssertNoCredentialsAnswerAsync(response);
     }
@@ -46,7 +44,7 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
     [InlineData("Bearer {\"alg\":\"none\"}", "single token")]
     public async Task Malformed_Bearer_header_gets_400_invalid_request(string authorization, string explained)
     {
-        using var response = await SendAsync(PrivateRoute, authorization);
+        using var response = await fixture.Api.GetWithAuthorizationAsync(PrivateRoute, authorization);
 
         var problem = await AssertRefusalAsync(response, HttpStatusCode.BadRequest, "invalid_request");
         Assert.Contains(explained, problem.StringOf("detail"), StringComparison.Ordinal);
@@ -58,8 +56,8 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
         // HttpClient folds repeated headers into one line ("Bearer a, Bearer b"), so two header
         // lines can only be sent over a raw connection.
         var token = fixture.Tokens.Create();
-        using var response = await SendRawAsync(
-            $"GET {PrivateRoute} HTTP/1.0\r\nAuthorization: Bearer {token}\r\nAuthorization: Bearer {token}\r\n\r\n");
+        var raw = await fixture.Api.SendRawAsync(RawHttp.Get(PrivateRoute, $"Authorization: Bearer {token}", $"Authorization: Bearer {token}"));
+        using var response = raw.ToResponseMessage();
 
         var problem = await AssertRefusalAsync(response, HttpStatusCode.BadRequest, "invalid_request");
         Assert.Equal("The request has more than one Authorization header.", problem.StringOf("detail"));
@@ -71,7 +69,7 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
         // One row here; every way a token can be invalid is in Hostile/ForgedTokenCorpusTests, and
         // what each description says is in Hostile/DiagnosisTests.
         var expiredAt = DateTimeOffset.UtcNow.AddMinutes(-5);
-        using var response = await SendAsync(PrivateRoute, $"Bearer {fixture.Tokens.Create(t => t.ExpiresAt(expiredAt))}");
+        using var response = await fixture.Api.GetWithAuthorizationAsync(PrivateRoute, AuthorizationHeader.Bearer(fixture.Tokens.Create(t => t.ExpiresAt(expiredAt))));
 
         var problem = await AssertRefusalAsync(response, HttpStatusCode.Unauthorized, "invalid_token");
         Assert.Equal(
@@ -96,13 +94,9 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
     [Fact]
     public async Task Token_sent_before_the_signing_keys_were_ever_obtained_gets_503_with_Retry_After()
     {
-        await using var issuer = await TestIssuer.StartAsync();
-        await issuer.StopAsync();
-        await using var api = new ApiFactory(issuer);
-        api.StartServer();
+        await using var api = await ApiFactory.StartWithUnreachableIssuerAsync();
 
-        using var client = api.CreateClient(api.Tokens.Create());
-        using var response = await client.GetAsync(PrivateRoute, Cancel);
+        using var response = await api.GetWithAuthorizationAsync(PrivateRoute, AuthorizationHeader.Bearer(api.Tokens.Create()));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.True(response.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), $"Retry-After: {response.Headers.RetryAfter}");
@@ -137,51 +131,5 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
         Assert.Equal(error, problem.StringOf("error"));
         Assert.Equal(challenge.ErrorDescription, problem.StringOf("detail"));
         return problem;
-    }
-
-    private async Task<HttpResponseMessage> SendAsync(string route, string authorization)
-    {
-        using var client = fixture.Api.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, route);
-        Assert.True(request.Headers.TryAddWithoutValidation("Authorization", authorization));
-        return await client.SendAsync(request, Cancel);
-    }
-
-    /// <summary>Sends <paramref name="request"/> byte for byte and reads the HTTP/1.0 answer (no chunking, closed at the end).</summary>
-    private async Task<HttpResponseMessage> SendRawAsync(string request)
-    {
-        using var client = fixture.Api.CreateClient();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-        timeout.CancelAfter(TimeSpan.FromSeconds(10));
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(IPAddress.Loopback, client.BaseAddress!.Port, timeout.Token);
-        await socket.SendAsync(Encoding.ASCII.GetBytes(request.Replace("\r\n\r\n", $"\r\nHost: {client.BaseAddress.Authority}\r\n\r\n", StringComparison.Ordinal)), timeout.Token);
-
-        using var received = new MemoryStream();
-        var buffer = new byte[8192];
-        int read;
-        while ((read = await socket.ReceiveAsync(buffer, timeout.Token)) > 0)
-        {
-            received.Write(buffer, 0, read);
-        }
-
-        var text = Encoding.UTF8.GetString(received.ToArray());
-        var headerEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        var lines = text[..headerEnd].Split("\r\n");
-        var response = new HttpResponseMessage((HttpStatusCode)int.Parse(lines[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture))
-        {
-            Content = new StringContent(text[(headerEnd + 4)..]),
-        };
-        response.Content.Headers.Clear();
-        foreach (var line in lines.Skip(1))
-        {
-            var (name, value) = (line[..line.IndexOf(':', StringComparison.Ordinal)], line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim());
-            if (!response.Headers.TryAddWithoutValidation(name, value))
-            {
-                response.Content.Headers.TryAddWithoutValidation(name, value);
-            }
-        }
-
-        return response;
     }
 }

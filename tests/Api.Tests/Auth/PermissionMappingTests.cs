@@ -6,8 +6,9 @@ using Api.Tests.TestKit;
 namespace Api.Tests.Auth;
 
 /// <summary>
-/// Which permissions a token grants (SPEC §6): the <c>permissions</c> array of Auth0 user tokens
-/// and the words of the <c>scope</c> of machine-to-machine tokens, matched exactly.
+/// Which permissions a token grants (README, "Configuration"): the <c>permissions</c> array of
+/// Auth0 user tokens and the words of the <c>scope</c> of machine-to-machine tokens, matched
+/// exactly.
 /// </summary>
 public sealed class PermissionMappingTests(ApiFixture fixture)
 {

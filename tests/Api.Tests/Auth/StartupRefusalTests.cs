@@ -4,8 +4,9 @@ using Microsoft.Extensions.Options;
 namespace Api.Tests.Auth;
 
 /// <summary>
-/// SPEC §3–4: bad <c>Auth0</c> settings stop start-up with a message naming the key (and, for
-/// the domain and audience, the environment variables that set it) and a non-zero exit code.
+/// Bad <c>Auth0</c> settings (README, "Configuration") stop start-up with a message naming the
+/// key (and, for the domain and audience, the environment variables that set it) and a non-zero
+/// exit code.
 /// </summary>
 public sealed class StartupRefusalTests(ApiFixture fixture)
 {

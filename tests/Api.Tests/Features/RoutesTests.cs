@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Api.Tests.Features;
 
-/// <summary>SPEC §5's routes: who gets in, and what each one answers.</summary>
+/// <summary>The routes (README, "Routes"): who gets in, and what each one answers.</summary>
 public sealed class RoutesTests(ApiFixture fixture)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;

@@ -18,12 +18,15 @@ public sealed class ApiFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Issuer = await TestIssuer.StartAsync();
-        Api = await new ApiFactory(Issuer).StartAndWaitUntilReadyAsync();
+        Api = await ApiFactory.StartAsync(Issuer);
     }
 
-    /// <summary>Starts another API on the shared issuer with <paramref name="settings"/> on top.</summary>
-    public Task<ApiFactory> StartApiAsync(IReadOnlyDictionary<string, string?> settings) =>
-        new ApiFactory(Issuer, settings).StartAndWaitUntilReadyAsync();
+    /// <summary>
+    /// Starts another API on the shared issuer with <paramref name="settings"/> on top, in
+    /// <paramref name="environment"/>, and waits until it is ready. The test disposes it.
+    /// </summary>
+    public Task<ApiFactory> StartApiAsync(IReadOnlyDictionary<string, string?>? settings = null, string environment = "Production") =>
+        ApiFactory.StartAsync(Issuer, settings, environment);
 
     public async ValueTask DisposeAsync()
     {

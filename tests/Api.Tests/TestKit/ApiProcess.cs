@@ -86,30 +86,34 @@ public sealed class ApiProcess : IAsyncDisposable
         return api;
     }
 
-    /// <summary>Waits until <c>/health/ready</c> answers 200, failing with the process output if it does not.</summary>
+    /// <summary>
+    /// Waits until <c>/health/ready</c> answers 200, failing with the process output if the process
+    /// exits first or <paramref name="timeout"/> (a guard against waiting forever) passes.
+    /// </summary>
     public async Task WaitUntilReadyAsync(TimeSpan? timeout = null)
     {
         using var client = CreateClient();
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (DateTime.UtcNow < deadline && !process.HasExited)
-        {
-            try
+        await Eventually.HoldsAsync(
+            async () =>
             {
-                using var response = await client.GetAsync("/health/ready");
-                if (response.StatusCode == HttpStatusCode.OK)
+                if (process.HasExited)
                 {
-                    return;
+                    throw new InvalidOperationException($"The API process exited with code {process.ExitCode} before it was ready. Output:\n{Output}");
                 }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
 
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"The API process did not become ready. Output:\n{Output}");
+                try
+                {
+                    using var response = await client.GetAsync("/health/ready", TestContext.Current.CancellationToken);
+                    return response.StatusCode == HttpStatusCode.OK;
+                }
+                catch (HttpRequestException)
+                {
+                    return false; // not listening yet
+                }
+            },
+            "the API process became ready",
+            timeout,
+            () => $"Output:\n{Output}");
     }
 
     /// <summary>Waits for the process to end by itself (at most <paramref name="timeout"/>).</summary>

@@ -5,7 +5,10 @@ using Api.Tests.TestKit;
 
 namespace Api.Tests.Web;
 
-/// <summary>SPEC §5: live = the process answers; ready = the signing keys are held.</summary>
+/// <summary>
+/// The health routes (README, "Routes"): live = the process answers; ready = the signing keys
+/// are held.
+/// </summary>
 public sealed class HealthTests(ApiFixture fixture)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
@@ -26,10 +29,7 @@ public sealed class HealthTests(ApiFixture fixture)
     [Fact]
     public async Task Ready_answers_503_problem_json_while_the_issuer_was_never_reached_and_live_stays_200()
     {
-        await using var issuer = await TestIssuer.StartAsync();
-        await issuer.StopAsync();
-        await using var api = new ApiFactory(issuer);
-        api.StartServer();
+        await using var api = await ApiFactory.StartWithUnreachableIssuerAsync();
         using var client = api.CreateClient();
 
         using var ready = await client.GetAsync("/health/ready", Cancel);

@@ -11,8 +11,8 @@ using Microsoft.Extensions.Logging;
 namespace Api.Tests.Web;
 
 /// <summary>
-/// SPEC §6: every 4xx/5xx answer carries an RFC 9457 <c>application/problem+json</c> body,
-/// including the ones ASP.NET Core answers itself (unknown route, wrong method).
+/// Every 4xx/5xx answer (README, "Errors") carries an RFC 9457 <c>application/problem+json</c>
+/// body, including the ones ASP.NET Core answers itself (unknown route, wrong method).
 /// </summary>
 public sealed class ProblemResponsesTests(ApiFixture fixture)
 {

@@ -163,7 +163,7 @@ public sealed partial class SwaggerDocumentTests(ApiFixture fixture)
     public async Task UI_page_holds_no_client_secret()
     {
         // Development loads the dev issuer's clients and their secrets into configuration.
-        await using var api = await new ApiFactory(fixture.Issuer, environment: "Development").StartAndWaitUntilReadyAsync();
+        await using var api = await fixture.StartApiAsync(environment: "Development");
         var page = await UiPageAsync(api);
 
         Assert.DoesNotContain("frontend-dev-secret", page, StringComparison.Ordinal);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using Api.Tests.TestKit;
 
 namespace Api.Tests.Auth.DevIssuer;
@@ -30,8 +29,7 @@ public sealed class DevIssuerLifecycleTests(ApiFixture fixture)
             await using var second = DevIssuerFixture.StartApi(keyPath, port);
             await second.WaitUntilReadyAsync();
             using var again = second.CreateClient();
-            again.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            using var response = await again.GetAsync("/api/private-scoped", TestContext.Current.CancellationToken);
+            using var response = await again.GetWithBearerAsync("/api/private-scoped", token);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
         finally
@@ -51,11 +49,11 @@ public sealed class DevIssuerLifecycleTests(ApiFixture fixture)
     [MemberData(nameof(IssuerRoutes))]
     public async Task Outside_Development_the_dev_issuer_does_not_exist_whatever_the_configuration_says(string method, string path)
     {
-        await using var production = await new ApiFactory(fixture.Issuer, new Dictionary<string, string?>
+        await using var production = await fixture.StartApiAsync(new Dictionary<string, string?>
         {
             ["DevIssuer:Issuer"] = "http://localhost:5080/",
             ["DevIssuer:Clients:frontend:Secret"] = "frontend-dev-secret",
-        }).StartAndWaitUntilReadyAsync();
+        });
         using var client = production.CreateClient();
 
         using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path)
@@ -87,7 +85,7 @@ public sealed class DevIssuerLifecycleTests(ApiFixture fixture)
     [Fact]
     public async Task In_Development_a_configured_Auth0_domain_turns_the_dev_issuer_off()
     {
-        await using var development = await new ApiFactory(fixture.Issuer, environment: "Development").StartAndWaitUntilReadyAsync();
+        await using var development = await fixture.StartApiAsync(environment: "Development");
         using var client = development.CreateClient();
 
         using var response = await client.GetAsync("/.well-known/jwks.json", TestContext.Current.CancellationToken);

@@ -6,8 +6,9 @@ namespace Api.Tests.Auth.Hostile;
 
 /// <summary>
 /// A forger's web server on 127.0.0.1, serving the forger's own JWKS and certificate: where a
-/// <c>jku</c> or <c>x5u</c> header points. SPEC §6 trusts no key a token names itself, so the API
-/// must never ask it anything; it counts every request, whatever the path.
+/// <c>jku</c> or <c>x5u</c> header points. A token's own word about its key is never trusted
+/// (RFC 8725 §3.10), so the API must never ask this server anything; it counts every request,
+/// whatever the path.
 /// </summary>
 public sealed class AttackerServer : IAsyncDisposable
 {

@@ -15,27 +15,24 @@ namespace Api.Tests.Auth.Hostile;
 /// </summary>
 public sealed class AuthMetricsTests
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Token_validations_are_counted_by_result_and_reason()
     {
         using var recorder = new AuthMeasurements();
-        await using var issuer = await TestIssuer.StartAsync();
-        await using var api = await new ApiFactory(issuer).StartAndWaitUntilReadyAsync();
+        await using var api = await ApiFactory.StartWithOwnIssuerAsync();
         var tokens = api.Tokens;
         var reused = tokens.Create();
 
-        await SendAsync(api, "/api/private", $"Bearer {reused}");
-        await SendAsync(api, "/api/private", $"Bearer {reused}"); // the second one comes from the validated-token cache
-        await SendAsync(api, "/api/private-scoped", $"Bearer {tokens.Create()}"); // valid, but 403: still an accepted token
-        await SendAsync(api, "/api/private", $"Bearer {tokens.Create(t => t.ExpiresAt(DateTimeOffset.UtcNow.AddMinutes(-5)))}");
-        await SendAsync(api, "/api/public", $"Bearer {tokens.Create(t => t.ExpiresAt(DateTimeOffset.UtcNow.AddMinutes(-5)))}");
-        await SendAsync(api, "/api/private", $"Bearer {tokens.Create(t => t.Claim("aud", "https://other.example.test"))}");
-        await SendAsync(api, "/api/private", $"Bearer {tokens.Create(t => t.HeaderClaim("alg", "none"))}");
-        await SendAsync(api, "/api/private", $"Bearer {Tampered(tokens.Create())}");
-        await SendAsync(api, "/api/private", "Bearer a b");
-        await SendAsync(api, "/api/private", authorization: null); // no token: nothing was validated
+        await api.StatusAndReasonAsync("/api/private", $"Bearer {reused}");
+        await api.StatusAndReasonAsync("/api/private", $"Bearer {reused}"); // the second one comes from the validated-token cache
+        await api.StatusAndReasonAsync("/api/private-scoped", $"Bearer {tokens.Create()}"); // valid, but 403: still an accepted token
+        await api.StatusAndReasonAsync("/api/private", $"Bearer {tokens.Create(t => t.ExpiresAt(DateTimeOffset.UtcNow.AddMinutes(-5)))}");
+        await api.StatusAndReasonAsync("/api/public", $"Bearer {tokens.Create(t => t.ExpiresAt(DateTimeOffset.UtcNow.AddMinutes(-5)))}");
+        await api.StatusAndReasonAsync("/api/private", $"Bearer {tokens.Create(t => t.Claim("aud", "https://other.example.test"))}");
+        await api.StatusAndReasonAsync("/api/private", $"Bearer {tokens.Create(t => t.HeaderClaim("alg", "none"))}");
+        await api.StatusAndReasonAsync("/api/private", $"Bearer {Tampered(tokens.Create())}");
+        await api.StatusAndReasonAsync("/api/private", "Bearer a b");
+        await api.StatusAndReasonAsync("/api/private", authorization: null); // no token: nothing was validated
 
         var validations = recorder.Of(api).Where(m => m.Instrument == "api.auth.token_validations").ToList();
         Assert.Equal(
@@ -55,15 +52,14 @@ public sealed class AuthMetricsTests
     public async Task Key_refreshes_are_counted_by_outcome_success_at_start_and_failure_while_the_issuer_is_down()
     {
         using var recorder = new AuthMeasurements();
-        await using var issuer = await TestIssuer.StartAsync();
-        await using var api = await new ApiFactory(issuer).StartAndWaitUntilReadyAsync();
+        await using var api = await ApiFactory.StartWithOwnIssuerAsync();
 
         Assert.True(Refreshes(recorder, api, "success") >= 1, "The keys fetched at start-up are a successful refresh.");
         Assert.Equal(0, Refreshes(recorder, api, "failure"));
 
-        await issuer.StopAsync();
+        await api.Issuer.StopAsync();
         // A kid the API has never seen makes it refresh the keys at once; the issuer is down.
-        var (status, reason) = await SendAsync(api, "/api/private", $"Bearer {api.Tokens.Create(t => t.HeaderClaim("kid", "rotated-in"))}");
+        var (status, reason) = await api.StatusAndReasonAsync("/api/private", $"Bearer {api.Tokens.Create(t => t.HeaderClaim("kid", "rotated-in"))}");
 
         Assert.Equal((HttpStatusCode.Unauthorized, "unknown_kid"), (status, reason));
         Assert.Equal(1, Refreshes(recorder, api, "failure"));
@@ -76,28 +72,16 @@ public sealed class AuthMetricsTests
     public async Task Metrics_count_the_same_reason_the_caller_and_the_log_are_given()
     {
         using var recorder = new AuthMeasurements();
-        await using var issuer = await TestIssuer.StartAsync();
-        await using var api = await new ApiFactory(issuer).StartAndWaitUntilReadyAsync();
+        await using var api = await ApiFactory.StartWithOwnIssuerAsync();
 
-        var idToken = await SendAsync(api, "/api/private", $"Bearer {api.Tokens.Create(t => t.Claim("aud", "spa-client-id").Claim("nonce", "n-0S6").Without("gty"))}");
-        var fiveParts = await SendAsync(api, "/api/private", "Bearer a.b.c.d.e");
+        var idToken = await api.StatusAndReasonAsync("/api/private", $"Bearer {api.Tokens.Create(t => t.Claim("aud", "spa-client-id").Claim("nonce", "n-0S6").Without("gty"))}");
+        var fiveParts = await api.StatusAndReasonAsync("/api/private", "Bearer a.b.c.d.e");
 
         Assert.Equal([idToken.Reason, fiveParts.Reason], recorder.Of(api).Where(m => m.Instrument == "api.auth.token_validations").Select(m => m.Tags["reason"]));
     }
 
     private static long Refreshes(AuthMeasurements recorder, ApiFactory api, string outcome) =>
         recorder.Of(api).Where(m => m.Instrument == "api.auth.key_refreshes" && m.Tags["outcome"] == outcome).Sum(m => m.Value);
-
-    private static async Task<(HttpStatusCode Status, string? Reason)> SendAsync(ApiFactory api, string route, string? authorization)
-    {
-        using var response = await api.SendAsync(route, authorization);
-        if (response.IsSuccessStatusCode)
-        {
-            return (response.StatusCode, null);
-        }
-
-        return (response.StatusCode, (await response.ReadProblemAsync(Cancel)).StringOf("reason"));
-    }
 
     private static string Tampered(string token)
     {

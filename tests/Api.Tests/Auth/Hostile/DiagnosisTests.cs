@@ -76,8 +76,7 @@ public sealed class DiagnosisTests(HostileWorld world) : IClassFixture<HostileWo
     {
         // The usual form of the mistake: Auth0__Issuer typed as https://tenant.auth0.com.
         var configured = world.Issuer.Issuer.TrimEnd('/');
-        await using var api = await new ApiFactory(world.Issuer, new Dictionary<string, string?> { ["Auth0:Issuer"] = configured })
-            .StartAndWaitUntilReadyAsync();
+        await using var api = await ApiFactory.StartAsync(world.Issuer, new Dictionary<string, string?> { ["Auth0:Issuer"] = configured });
 
         var (reason, description) = await DiagnoseAsync(api, api.Tokens.Create());
 

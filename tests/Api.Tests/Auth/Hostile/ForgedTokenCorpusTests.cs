@@ -9,9 +9,9 @@ using Microsoft.IdentityModel.Tokens;
 namespace Api.Tests.Auth.Hostile;
 
 /// <summary>
-/// Issue 6's corpus of forged and broken tokens. Every one is answered 401 <c>invalid_token</c>
-/// with the reason the API names for it, and none reaches an endpoint. The table is also what
-/// <see cref="RefusalLogTests"/> and <see cref="AuthMetricsTests"/> send.
+/// A corpus of forged and broken tokens. Every one is answered 401 <c>invalid_token</c> with the
+/// reason the API names for it (README, "Why was my token refused?"), and none reaches an
+/// endpoint. The table is also what <see cref="RefusalLogTests"/> sends.
 /// </summary>
 public sealed class ForgedTokenCorpusTests(HostileWorld world) : IClassFixture<HostileWorld>
 {
@@ -100,7 +100,7 @@ public sealed class ForgedTokenCorpusTests(HostileWorld world) : IClassFixture<H
         var token = mint(world);
         var attackerRequestsBefore = world.Attacker.Requests;
 
-        using var response = await world.Api.SendAsync(Route, $"Bearer {token}");
+        using var response = await world.Api.GetWithAuthorizationAsync(Route, $"Bearer {token}");
 
         var problem = await Refusals.AssertInvalidTokenAsync(response);
         Assert.Equal(reason, problem.StringOf("reason"));
@@ -117,7 +117,7 @@ public sealed class ForgedTokenCorpusTests(HostileWorld world) : IClassFixture<H
     public async Task An_unforged_token_from_the_same_factory_gets_200_so_each_refusal_is_for_its_forgery()
     {
         // The baseline every case departs from: if this failed, the corpus would prove nothing.
-        using var response = await world.Api.SendAsync(Route, $"Bearer {world.Tokens.Create()}");
+        using var response = await world.Api.GetWithAuthorizationAsync(Route, $"Bearer {world.Tokens.Create()}");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var me = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
@@ -133,7 +133,7 @@ public sealed class ForgedTokenCorpusTests(HostileWorld world) : IClassFixture<H
         var status = await StatusOfHugeRequestAsync(token);
 
         Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, status);
-        using var after = await world.Api.SendAsync(Route, $"Bearer {world.Tokens.Create()}");
+        using var after = await world.Api.GetWithAuthorizationAsync(Route, $"Bearer {world.Tokens.Create()}");
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
     }
 
@@ -142,7 +142,7 @@ public sealed class ForgedTokenCorpusTests(HostileWorld world) : IClassFixture<H
     {
         var token = Replace(world.Tokens.Create(t => t.Claim("padding", new string('A', 20 * 1024))), 2, _ => Base64UrlEncoder.Encode(new byte[256]));
 
-        using var response = await world.Api.SendAsync(Route, $"Bearer {token}");
+        using var response = await world.Api.GetWithAuthorizationAsync(Route, $"Bearer {token}");
 
         var problem = await Refusals.AssertInvalidTokenAsync(response);
         Assert.Equal("bad_signature", problem.StringOf("reason"));
@@ -155,7 +155,7 @@ public sealed class ForgedTokenCorpusTests(HostileWorld world) : IClassFixture<H
     {
         // RFC 6750 §2.3 allows ?access_token= only where headers are impossible; URLs end up in
         // logs, browser history and Referer headers, so this API never reads one.
-        using var response = await world.Api.SendAsync($"{route}?access_token={world.Tokens.Create()}", authorization: null);
+        using var response = await world.Api.GetWithAuthorizationAsync($"{route}?access_token={world.Tokens.Create()}", authorization: null);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("Bearer", WwwAuthenticate.From(response).Raw);
@@ -169,7 +169,7 @@ public sealed class ForgedTokenCorpusTests(HostileWorld world) : IClassFixture<H
     {
         try
         {
-            using var response = await world.Api.SendAsync(Route, $"Bearer {token}");
+            using var response = await world.Api.GetWithAuthorizationAsync(Route, $"Bearer {token}");
             return response.StatusCode;
         }
         catch (HttpRequestException e)

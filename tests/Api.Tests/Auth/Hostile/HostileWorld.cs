@@ -14,7 +14,7 @@ namespace Api.Tests.Auth.Hostile;
 /// </summary>
 public sealed class HostileWorld : IAsyncLifetime
 {
-    public TestIssuer Issuer { get; private set; } = null!;
+    public TestIssuer Issuer => Api.Issuer;
 
     public ApiFactory Api { get; private set; } = null!;
 
@@ -38,9 +38,7 @@ public sealed class HostileWorld : IAsyncLifetime
             .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
         Attacker = await AttackerServer.StartAsync(AttackerKey, AttackerCertificate.ExportCertificatePem());
 
-        Issuer = await TestIssuer.StartAsync();
-        Issuer.Publish(EcKey);
-        Api = await new ApiFactory(Issuer).StartAndWaitUntilReadyAsync();
+        Api = await ApiFactory.StartWithOwnIssuerAsync(prepareIssuer: issuer => issuer.Publish(EcKey));
     }
 
     public async ValueTask DisposeAsync()
@@ -48,7 +46,6 @@ public sealed class HostileWorld : IAsyncLifetime
         // Checked once more at the end, for a fetch the API might have started after answering.
         var attackerRequests = Attacker.Requests;
         await Api.DisposeAsync();
-        await Issuer.DisposeAsync();
         await Attacker.DisposeAsync();
         AttackerCertificate.Dispose();
         AttackerKey.Dispose();

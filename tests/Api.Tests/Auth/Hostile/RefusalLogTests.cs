@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using Api.Tests.TestKit;
 using Microsoft.Extensions.Logging;
@@ -105,10 +103,7 @@ public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileW
     [Fact]
     public async Task A_token_sent_before_the_keys_were_ever_obtained_is_logged_once_as_keys_unavailable()
     {
-        await using var issuer = await TestIssuer.StartAsync();
-        await issuer.StopAsync();
-        await using var api = new ApiFactory(issuer);
-        api.StartServer();
+        await using var api = await ApiFactory.StartWithUnreachableIssuerAsync();
 
         var (response, logged) = await api.SendAndLogAsync("/api/private", $"Bearer {api.Tokens.Create()}");
         using (response)
@@ -123,7 +118,7 @@ public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileW
     [Fact]
     public async Task With_every_category_at_Trace_no_log_line_or_scope_holds_a_token_or_a_part_of_one()
     {
-        await using var api = await new ApiFactory(world.Issuer, new Dictionary<string, string?>
+        await using var api = await ApiFactory.StartAsync(world.Issuer, new Dictionary<string, string?>
         {
             ["Logging:LogLevel:Default"] = "Trace",
             ["Logging:LogLevel:Microsoft"] = "Trace",
@@ -131,7 +126,7 @@ public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileW
             ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Trace",
             ["Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel"] = "Trace",
             ["Logging:Console:LogLevel:Default"] = "None",
-        }).StartAndWaitUntilReadyAsync();
+        });
 
         var valid = api.Tokens.WithPermissions("read:messages");
         var forged = ForgedTokenCorpusTests.Cases.Values.Select(c => c.Mint(world)).ToList();
@@ -154,10 +149,10 @@ public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileW
         await SendAsync(client, "/api/private", $"Bearer {valid} {valid}");
         var huge = api.Tokens.Create(t => t.Claim("padding", new string('A', 100 * 1024)));
         await SendAsync(client, "/api/private", $"Bearer {huge}");
-        var badTarget = await SendRawAsync(client.BaseAddress!, $"GET /api/private?access_token={valid}\u0000 HTTP/1.1\r\nHost: localhost\r\n\r\n");
-        Assert.StartsWith("HTTP/1.1 400", badTarget, StringComparison.Ordinal);
-        var badHeader = await SendRawAsync(client.BaseAddress!, $"GET /api/private HTTP/1.1\r\nHost: localhost\r\nAuthorization : Bearer {Opaque}\r\n\r\n");
-        Assert.StartsWith("HTTP/1.1 400", badHeader, StringComparison.Ordinal);
+        var badTarget = await api.SendRawAsync(RawHttp.Get($"/api/private?access_token={valid}\u0000"));
+        Assert.StartsWith("HTTP/1.1 400", badTarget.StatusLine, StringComparison.Ordinal);
+        var badHeader = await api.SendRawAsync(RawHttp.Get("/api/private", $"Authorization : Bearer {Opaque}"));
+        Assert.StartsWith("HTTP/1.1 400", badHeader.StatusLine, StringComparison.Ordinal);
 
         // The log really was at Trace and saw the requests, or finding nothing would prove nothing.
         var lines = api.Logs.All;
@@ -204,26 +199,7 @@ public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileW
 
     private static async Task SendAsync(HttpClient client, string route, string? authorization)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, route);
-        if (authorization is not null)
-        {
-            request.Headers.TryAddWithoutValidation("Authorization", authorization);
-        }
-
-        using var response = await client.SendAsync(request, Cancel);
+        using var response = await client.GetWithAuthorizationAsync(route, authorization);
         Assert.True((int)response.StatusCode < 500, $"{route} answered {(int)response.StatusCode}");
-    }
-
-    /// <summary>Sends bytes HttpClient would refuse to send; returns what came back.</summary>
-    private static async Task<string> SendRawAsync(Uri server, string request)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-        timeout.CancelAfter(TimeSpan.FromSeconds(10));
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(IPAddress.Loopback, server.Port, timeout.Token);
-        await socket.SendAsync(Encoding.ASCII.GetBytes(request), timeout.Token);
-        var buffer = new byte[4096];
-        var read = await socket.ReceiveAsync(buffer, timeout.Token);
-        return Encoding.ASCII.GetString(buffer, 0, read);
     }
 }

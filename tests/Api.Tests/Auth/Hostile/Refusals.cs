@@ -5,23 +5,10 @@ using Api.Tests.TestKit;
 
 namespace Api.Tests.Auth.Hostile;
 
-/// <summary>Sending a raw <c>Authorization</c> header and reading the refusal, as every hostile test does.</summary>
+/// <summary>Reading a refusal, and the log line it caused, as every hostile test does.</summary>
 internal static class Refusals
 {
     public static CancellationToken Cancel => TestContext.Current.CancellationToken;
-
-    /// <summary>Sends <paramref name="authorization"/> exactly as given (no header validation by HttpClient).</summary>
-    public static async Task<HttpResponseMessage> SendAsync(this ApiFactory api, string route, string? authorization)
-    {
-        using var client = api.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, route);
-        if (authorization is not null)
-        {
-            Assert.True(request.Headers.TryAddWithoutValidation("Authorization", authorization));
-        }
-
-        return await client.SendAsync(request, Cancel);
-    }
 
     /// <summary>
     /// 401 with <c>Bearer error="invalid_token"</c> and a description, and the same in an
@@ -55,7 +42,7 @@ internal static class Refusals
         this ApiFactory api, string route, string? authorization)
     {
         var before = api.RefusalLines().Count;
-        var response = await api.SendAsync(route, authorization);
+        var response = await api.GetWithAuthorizationAsync(route, authorization);
         return (response, [.. api.RefusalLines().Skip(before)]);
     }
 
