@@ -31,7 +31,7 @@ public static class ApiSwagger
                 settings.Description = "Calls need an Auth0 access token for this API: press Authorize, then either paste a token "
                     + "(Bearer) or let Swagger UI get one (Auth0). Each operation lists the permissions it needs.";
                 settings.DocumentProcessors.Add(new SecuritySchemes(document.Services));
-                settings.OperationProcessors.Add(new EndpointSecurity());
+                settings.OperationProcessors.Add(new EndpointSecurity(document.Services));
             };
         });
         return builder;
