@@ -29,7 +29,7 @@ public static class ApiSwagger
                 settings.Title = "API";
                 settings.Version = "v1";
                 settings.Description = "Calls need an Auth0 access token for this API: press Authorize, then either paste a token "
-                    + "(Bearer) or let Swagger UI get one (Auth0). Each operation lists the permissions it needs.";
+                    + "(Bearer) or let Swagger UI get one (Auth0). An operation that needs a permission names it in its summary line.";
                 settings.DocumentProcessors.Add(new SecuritySchemes(document.Services));
                 settings.OperationProcessors.Add(new EndpointSecurity(document.Services));
             };

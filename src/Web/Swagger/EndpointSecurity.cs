@@ -11,8 +11,9 @@ namespace Api.Web.Swagger;
 
 /// <summary>
 /// Writes each endpoint's security rule, as FastEndpoints recorded it, into its operation: which
-/// schemes it accepts, which permissions it needs (for people in the description, for tools in
-/// <c>x-required-permissions</c>), and the 401/403 answers the auth module gives.
+/// schemes it accepts, which permissions it needs (for people in the summary line Swagger UI shows
+/// on load, for tools in <c>x-required-permissions</c>), and the 401/403 answers the auth module
+/// gives.
 /// </summary>
 public sealed class EndpointSecurity(IServiceProvider services) : IOperationProcessor
 {
@@ -44,7 +45,8 @@ public sealed class EndpointSecurity(IServiceProvider services) : IOperationProc
 
         if (PermissionRule.Of(definition) is { } rule)
         {
-            operation.Description = string.IsNullOrEmpty(operation.Description) ? rule.Description : $"{operation.Description}\n\n{rule.Description}";
+            // Swagger UI shows the summary beside the path without opening the operation.
+            operation.Summary = string.IsNullOrEmpty(operation.Summary) ? rule.Description : $"{operation.Summary}. {rule.Description}";
             operation.ExtensionData ??= new Dictionary<string, object?>();
             operation.ExtensionData[PermissionsExtension] = new Dictionary<string, object>
             {

@@ -83,14 +83,27 @@ public sealed partial class SwaggerDocumentTests(ApiFixture fixture)
     }
 
     [Fact]
-    public async Task Permissions_are_listed_for_people_and_for_tools()
+    public async Task Permission_is_named_in_the_summary_line_and_listed_for_tools()
     {
         var scoped = Operation(await DocumentAsync(), "/api/private-scoped");
 
-        Assert.Contains("read:messages", scoped.GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.EndsWith("This endpoint needs the permission 'read:messages'.", scoped.GetProperty("summary").GetString(), StringComparison.Ordinal);
         var rule = scoped.GetProperty("x-required-permissions");
         Assert.Equal("any", rule.GetProperty("mode").GetString());
         Assert.Equal(["read:messages"], rule.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()));
+    }
+
+    [Theory]
+    [InlineData("/api/public")]
+    [InlineData("/api/private")]
+    [InlineData("/api/private-scoped")]
+    [InlineData("/api/me")]
+    public async Task Each_route_has_a_summary_and_a_description(string path)
+    {
+        var operation = Operation(await DocumentAsync(), path);
+
+        Assert.False(string.IsNullOrWhiteSpace(operation.TryGetProperty("summary", out var summary) ? summary.GetString() : null), $"{path} has no summary");
+        Assert.False(string.IsNullOrWhiteSpace(operation.TryGetProperty("description", out var description) ? description.GetString() : null), $"{path} has no description");
     }
 
     [Fact]
