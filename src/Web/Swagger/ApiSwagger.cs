@@ -72,6 +72,11 @@ public static class ApiSwagger
             {
                 settings.Path = UiPath;
                 settings.DocumentPath = DocumentPath;
+
+                // Swagger UI heads the OAuth2 scheme with "Scopes are used to grant... Select which
+                // ones you want to grant", even for a flow that lists none (client credentials, see
+                // SecuritySchemes); the scheme's own description says what its scopes do.
+                settings.CustomInlineStyles = ".swagger-ui .scope-def { display: none; }";
                 ui = settings;
             });
         return app;

@@ -54,8 +54,17 @@ public sealed partial class SwaggerDocumentTests(ApiFixture fixture)
 
         Assert.Equal("oauth2", auth0.GetProperty("type").GetString());
         Assert.Equal($"{fixture.Issuer.Authority.AbsoluteUri}oauth/token", flows.GetProperty("clientCredentials").GetProperty("tokenUrl").GetString());
-        Assert.True(flows.GetProperty("clientCredentials").GetProperty("scopes").TryGetProperty("read:messages", out _));
         Assert.False(flows.TryGetProperty("authorizationCode", out _), "no authorization-code flow without Swagger:ClientId");
+    }
+
+    [Fact]
+    public async Task Client_credentials_flow_offers_no_scope_checkboxes()
+    {
+        // Its token carries every permission granted to the client; a ticked scope could only narrow it.
+        var clientCredentials = (await DocumentAsync()).GetProperty("components").GetProperty("securitySchemes")
+            .GetProperty("Auth0").GetProperty("flows").GetProperty("clientCredentials");
+
+        Assert.False(clientCredentials.TryGetProperty("scopes", out var scopes) && scopes.EnumerateObject().Any(), $"scopes: {scopes}");
     }
 
     [Fact]
@@ -231,6 +240,8 @@ public sealed partial class SwaggerDocumentTests(ApiFixture fixture)
         Assert.Equal($"{fixture.Issuer.Authority.AbsoluteUri}authorize", code.GetProperty("authorizationUrl").GetString());
         Assert.Equal($"{fixture.Issuer.Authority.AbsoluteUri}oauth/token", code.GetProperty("tokenUrl").GetString());
         Assert.True(flows.TryGetProperty("clientCredentials", out _));
+        // A user's token gets a permission in its scope only when the sign-in asks for it.
+        Assert.True(code.GetProperty("scopes").TryGetProperty("read:messages", out _));
 
         var page = await UiPageAsync(api);
         Assert.Contains("clientId: \"spa-client-id\"", page, StringComparison.Ordinal);
