@@ -6,7 +6,16 @@ namespace Api.Features.Me;
 /// <summary>Who the token says the caller is: handy to check what a token really carries.</summary>
 public sealed class Endpoint : EndpointWithoutRequest<Response>
 {
-    public override void Configure() => Get("/api/me");
+    public override void Configure()
+    {
+        Get("/api/me");
+        Summary(s =>
+        {
+            s.Summary = "What your token says about you";
+            s.Description = "The subject, client id, permissions and expiry read from the access token you sent: "
+                + "a quick check of what a token really carries. Any valid token will do.";
+        });
+    }
 
     public override Task HandleAsync(CancellationToken ct)
     {

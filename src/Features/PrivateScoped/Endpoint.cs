@@ -10,6 +10,12 @@ public sealed class Endpoint : EndpointWithoutRequest<Response>
     {
         Get("/api/private-scoped");
         Permissions(Permission);
+        Summary(s =>
+        {
+            // The permission is added to the summary line from the rule above (EndpointSecurity).
+            s.Summary = "A greeting for callers with a permission";
+            s.Description = "A valid token is not enough: it must also carry the permission, else the answer is 403.";
+        });
     }
 
     public override Task HandleAsync(CancellationToken ct) =>

@@ -8,6 +8,11 @@ public sealed class Endpoint : EndpointWithoutRequest<Response>
     {
         Get("/api/public");
         AllowAnonymous();
+        Summary(s =>
+        {
+            s.Summary = "A greeting anyone may read";
+            s.Description = "Needs no token: the one route to call before you Authorize.";
+        });
     }
 
     public override Task HandleAsync(CancellationToken ct) =>

@@ -29,9 +29,9 @@ public static class ApiSwagger
                 settings.Title = "API";
                 settings.Version = "v1";
                 settings.Description = "Calls need an Auth0 access token for this API: press Authorize, then either paste a token "
-                    + "(Bearer) or let Swagger UI get one (Auth0). Each operation lists the permissions it needs.";
+                    + "(Bearer) or let Swagger UI get one (Auth0). An operation that needs a permission names it in its summary line.";
                 settings.DocumentProcessors.Add(new SecuritySchemes(document.Services));
-                settings.OperationProcessors.Add(new EndpointSecurity());
+                settings.OperationProcessors.Add(new EndpointSecurity(document.Services));
             };
         });
         return builder;
@@ -72,6 +72,20 @@ public static class ApiSwagger
             {
                 settings.Path = UiPath;
                 settings.DocumentPath = DocumentPath;
+
+                // FastEndpoints' defaults open the page with every operation folded under its tag
+                // ("none"): "list" shows each operation's summary line, permission included, on
+                // load, and opens one on a click ("full" would unfold every response as well).
+                settings.DocExpansion = "list";
+
+                // An opened operation is ready to Execute, with no "Try it out" press first: these
+                // operations take no input, and README's "Swagger UI" steps count on it.
+                settings.EnableTryItOut = true;
+
+                // Swagger UI heads the OAuth2 scheme with "Scopes are used to grant... Select which
+                // ones you want to grant", even for a flow that lists none (client credentials, see
+                // SecuritySchemes); the scheme's own description says what its scopes do.
+                settings.CustomInlineStyles = ".swagger-ui .scope-def { display: none; }";
                 ui = settings;
             });
         return app;

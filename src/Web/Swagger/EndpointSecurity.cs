@@ -1,21 +1,21 @@
 using Api.Auth;
 using FastEndpoints;
 using FastEndpoints.Swagger;
-using Namotion.Reflection;
+using Microsoft.Extensions.Options;
 using NJsonSchema;
 using NSwag;
 using NSwag.Generation.Processors;
 using NSwag.Generation.Processors.Contexts;
-using ProblemDetails = Microsoft.AspNetCore.Mvc.ProblemDetails;
 
 namespace Api.Web.Swagger;
 
 /// <summary>
 /// Writes each endpoint's security rule, as FastEndpoints recorded it, into its operation: which
-/// schemes it accepts, which permissions it needs (for people in the description, for tools in
-/// <c>x-required-permissions</c>), and the 401/403 answers the auth module gives.
+/// schemes it accepts, which permissions it needs (for people in the summary line Swagger UI shows
+/// on load, for tools in <c>x-required-permissions</c>), and the 401/403 answers the auth module
+/// gives.
 /// </summary>
-public sealed class EndpointSecurity : IOperationProcessor
+public sealed class EndpointSecurity(IServiceProvider services) : IOperationProcessor
 {
     public const string PermissionsExtension = "x-required-permissions";
     public const string ProblemJson = "application/problem+json";
@@ -37,14 +37,16 @@ public sealed class EndpointSecurity : IOperationProcessor
             new OpenApiSecurityRequirement { [SecuritySchemes.OAuth2] = [] },
         ];
 
-        var problem = context.SchemaGenerator.GenerateWithReference<JsonSchema>(typeof(ProblemDetails).ToContextualType(), context.SchemaResolver);
+        // Resolved here, when the document is first generated: configuration is final by then.
+        var auth0 = services.GetRequiredService<IOptions<Auth0Options>>().Value;
         operation.Responses["401"] = Problem(
-            problem,
+            RefusalProblems.Unauthorized(context.Document, auth0),
             "No valid access token: missing, malformed, expired, or not issued for this API. WWW-Authenticate says why (RFC 6750 §3).");
 
         if (PermissionRule.Of(definition) is { } rule)
         {
-            operation.Description = string.IsNullOrEmpty(operation.Description) ? rule.Description : $"{operation.Description}\n\n{rule.Description}";
+            // Swagger UI shows the summary beside the path without opening the operation.
+            operation.Summary = string.IsNullOrEmpty(operation.Summary) ? rule.Description : $"{operation.Summary}. {rule.Description}";
             operation.ExtensionData ??= new Dictionary<string, object?>();
             operation.ExtensionData[PermissionsExtension] = new Dictionary<string, object>
             {
@@ -52,7 +54,7 @@ public sealed class EndpointSecurity : IOperationProcessor
                 ["permissions"] = rule.Permissions.ToArray(),
             };
             operation.Responses["403"] = Problem(
-                problem,
+                RefusalProblems.Forbidden(context.Document, rule),
                 $"The token is valid but lacks the permission. {rule.Description} WWW-Authenticate carries error=\"insufficient_scope\" and the scope needed.");
         }
 
@@ -74,7 +76,7 @@ public sealed class EndpointSecurity : IOperationProcessor
     private static bool IsAnonymous(EndpointDefinition definition, string method) =>
         definition.AnonymousVerbs?.Contains(method, StringComparer.OrdinalIgnoreCase) is true;
 
-    private static OpenApiResponse Problem(JsonSchema problem, string description)
+    private static OpenApiResponse Problem(OpenApiMediaType body, string description)
     {
         var response = new OpenApiResponse { Description = description };
         response.Headers["WWW-Authenticate"] = new OpenApiHeader
@@ -82,7 +84,7 @@ public sealed class EndpointSecurity : IOperationProcessor
             Description = "The RFC 6750 challenge: Bearer, with error and error_description when a token was sent.",
             Schema = new JsonSchema { Type = JsonObjectType.String },
         };
-        response.Content[ProblemJson] = new OpenApiMediaType { Schema = problem };
+        response.Content[ProblemJson] = body;
         return response;
     }
 }

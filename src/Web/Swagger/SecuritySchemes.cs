@@ -41,16 +41,19 @@ internal sealed class SecuritySchemes(IServiceProvider services) : IDocumentProc
             return;
         }
 
-        var permissions = PermissionsInUse(context.Document);
+        // No scopes for client credentials: the token carries every permission granted to the
+        // client, and a ticked box could only narrow that, so Swagger UI shows no checkboxes here.
+        // NSwag then leaves `scopes` out of the flow (OpenAPI 3.0 asks for it, empty or not);
+        // Swagger UI reads the flow just the same.
         var flows = new OpenApiOAuthFlows
         {
-            ClientCredentials = WithScopes(new OpenApiOAuthFlow { TokenUrl = tokenUrl }, permissions),
+            ClientCredentials = new OpenApiOAuthFlow { TokenUrl = tokenUrl },
         };
         if (!string.IsNullOrEmpty(swagger.ClientId))
         {
             flows.AuthorizationCode = WithScopes(
                 new OpenApiOAuthFlow { AuthorizationUrl = new Uri(auth0.Authority!, "authorize").AbsoluteUri, TokenUrl = tokenUrl },
-                permissions);
+                PermissionsInUse(context.Document));
         }
 
         schemes[OAuth2] = new OpenApiSecurityScheme
@@ -60,13 +63,15 @@ internal sealed class SecuritySchemes(IServiceProvider services) : IDocumentProc
             Description = $"Gets an access token from {auth0.Authority} for the audience '{auth0.Audience}'. "
                 + "Client credentials: the client id and secret of a machine-to-machine application "
                 + "(they stay in this browser tab and are sent to the token endpoint only)."
-                + (flows.AuthorizationCode is null ? "" : " Authorization code with PKCE: sign in as a user."),
+                + (flows.AuthorizationCode is null ? "" : " Authorization code with PKCE: sign in as a user, ticking the permissions to ask for in the token's scope."),
         };
     }
 
     /// <summary>
-    /// Auth0 API permissions are OAuth scopes: listed here, Swagger UI offers them as checkboxes. Left
-    /// unticked, the client-credentials token carries every permission the client was granted.
+    /// Auth0 API permissions are OAuth scopes, offered as checkboxes for a user's sign-in: with RBAC
+    /// on, the token's <c>scope</c> holds the ticked permissions the user has (Auth0, "Enable
+    /// Role-Based Access Control for APIs"), which is all a user's token carries when the API's "Add
+    /// Permissions in the Access Token" is off; with it on, <c>permissions</c> holds them all anyway.
     /// </summary>
     private static OpenApiOAuthFlow WithScopes(OpenApiOAuthFlow flow, IReadOnlyDictionary<string, string> permissions)
     {
@@ -98,7 +103,7 @@ internal sealed class SecuritySchemes(IServiceProvider services) : IDocumentProc
             }
         }
 
-        return new(usedBy.ToDictionary(p => p.Key, p => "Needed by " + string.Join(", ", p.Value)), StringComparer.Ordinal);
+        return new(usedBy.ToDictionary(p => p.Key, p => "Ask for it in the token's scope; needed by " + string.Join(", ", p.Value)), StringComparer.Ordinal);
     }
 
     /// <summary>Auth0's token endpoint, <c>{authority}oauth/token</c>; null when no authority is configured.</summary>

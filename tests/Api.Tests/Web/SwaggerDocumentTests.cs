@@ -54,8 +54,17 @@ public sealed partial class SwaggerDocumentTests(ApiFixture fixture)
 
         Assert.Equal("oauth2", auth0.GetProperty("type").GetString());
         Assert.Equal($"{fixture.Issuer.Authority.AbsoluteUri}oauth/token", flows.GetProperty("clientCredentials").GetProperty("tokenUrl").GetString());
-        Assert.True(flows.GetProperty("clientCredentials").GetProperty("scopes").TryGetProperty("read:messages", out _));
         Assert.False(flows.TryGetProperty("authorizationCode", out _), "no authorization-code flow without Swagger:ClientId");
+    }
+
+    [Fact]
+    public async Task Client_credentials_flow_offers_no_scope_checkboxes()
+    {
+        // Its token carries every permission granted to the client; a ticked scope could only narrow it.
+        var clientCredentials = (await DocumentAsync()).GetProperty("components").GetProperty("securitySchemes")
+            .GetProperty("Auth0").GetProperty("flows").GetProperty("clientCredentials");
+
+        Assert.False(clientCredentials.TryGetProperty("scopes", out var scopes) && scopes.EnumerateObject().Any(), $"scopes: {scopes}");
     }
 
     [Fact]
@@ -83,14 +92,27 @@ public sealed partial class SwaggerDocumentTests(ApiFixture fixture)
     }
 
     [Fact]
-    public async Task Permissions_are_listed_for_people_and_for_tools()
+    public async Task Permission_is_named_in_the_summary_line_and_listed_for_tools()
     {
         var scoped = Operation(await DocumentAsync(), "/api/private-scoped");
 
-        Assert.Contains("read:messages", scoped.GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.EndsWith("This endpoint needs the permission 'read:messages'.", scoped.GetProperty("summary").GetString(), StringComparison.Ordinal);
         var rule = scoped.GetProperty("x-required-permissions");
         Assert.Equal("any", rule.GetProperty("mode").GetString());
         Assert.Equal(["read:messages"], rule.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()));
+    }
+
+    [Theory]
+    [InlineData("/api/public")]
+    [InlineData("/api/private")]
+    [InlineData("/api/private-scoped")]
+    [InlineData("/api/me")]
+    public async Task Each_route_has_a_summary_and_a_description(string path)
+    {
+        var operation = Operation(await DocumentAsync(), path);
+
+        Assert.False(string.IsNullOrWhiteSpace(operation.TryGetProperty("summary", out var summary) ? summary.GetString() : null), $"{path} has no summary");
+        Assert.False(string.IsNullOrWhiteSpace(operation.TryGetProperty("description", out var description) ? description.GetString() : null), $"{path} has no description");
     }
 
     [Fact]
@@ -107,7 +129,7 @@ public sealed partial class SwaggerDocumentTests(ApiFixture fixture)
     }
 
     [Fact]
-    public async Task Refusals_are_documented_as_problem_json()
+    public async Task Refusals_are_documented_with_the_WWW_Authenticate_header()
     {
         var document = await DocumentAsync();
         var responses = new[]
@@ -120,10 +142,45 @@ public sealed partial class SwaggerDocumentTests(ApiFixture fixture)
         foreach (var response in responses)
         {
             Assert.True(response.GetProperty("headers").TryGetProperty("WWW-Authenticate", out _));
-            var schema = Resolve(document, response.GetProperty("content").GetProperty("application/problem+json").GetProperty("schema"));
-            var properties = schema.GetProperty("properties").EnumerateObject().Select(p => p.Name).ToHashSet();
-            Assert.Superset(new HashSet<string> { "type", "title", "status", "detail", "instance" }, properties);
+            Assert.True(response.GetProperty("content").TryGetProperty(ProblemJson.MediaType, out _));
         }
+    }
+
+    [Fact]
+    public async Task Documented_401_without_a_token_is_the_body_the_API_answers()
+    {
+        var (example, schema) = Documented(await DocumentAsync(), "/api/private", "401", "missing_token");
+        using var client = fixture.Api.CreateClient();
+        using var response = await client.GetAsync("/api/private", Cancel);
+
+        var body = await response.ReadProblemAsync(Cancel);
+        AssertSameMembers(body, example, schema);
+        AssertSameValues(body, example, except: ["traceId"]);
+    }
+
+    [Fact]
+    public async Task Documented_401_for_an_expired_token_is_the_body_the_API_answers()
+    {
+        var (example, schema) = Documented(await DocumentAsync(), "/api/private", "401", "expired");
+        using var client = fixture.Api.CreateClient(fixture.Tokens.Create(t => t.ExpiresAt(DateTimeOffset.UtcNow.AddMinutes(-5))));
+        using var response = await client.GetAsync("/api/private", Cancel);
+
+        var body = await response.ReadProblemAsync(Cancel);
+        AssertSameMembers(body, example, schema);
+        // The detail names the token's own expiry.
+        AssertSameValues(body, example, except: ["traceId", "detail"]);
+    }
+
+    [Fact]
+    public async Task Documented_403_is_the_body_the_API_answers()
+    {
+        var (example, schema) = Documented(await DocumentAsync(), "/api/private-scoped", "403", "insufficient_permission");
+        using var client = fixture.Api.CreateClient(fixture.Tokens.WithPermissions());
+        using var response = await client.GetAsync("/api/private-scoped", Cancel);
+
+        var body = await response.ReadProblemAsync(Cancel);
+        AssertSameMembers(body, example, schema);
+        AssertSameValues(body, example, except: ["traceId"]);
     }
 
     [Fact]
@@ -183,6 +240,8 @@ public sealed partial class SwaggerDocumentTests(ApiFixture fixture)
         Assert.Equal($"{fixture.Issuer.Authority.AbsoluteUri}authorize", code.GetProperty("authorizationUrl").GetString());
         Assert.Equal($"{fixture.Issuer.Authority.AbsoluteUri}oauth/token", code.GetProperty("tokenUrl").GetString());
         Assert.True(flows.TryGetProperty("clientCredentials", out _));
+        // A user's token gets a permission in its scope only when the sign-in asks for it.
+        Assert.True(code.GetProperty("scopes").TryGetProperty("read:messages", out _));
 
         var page = await UiPageAsync(api);
         Assert.Contains("clientId: \"spa-client-id\"", page, StringComparison.Ordinal);
@@ -220,6 +279,36 @@ public sealed partial class SwaggerDocumentTests(ApiFixture fixture)
         return await client.GetStringAsync("/swagger/index.html", Cancel);
     }
 
+    /// <summary>A documented problem body: the named example of a response, and its resolved schema.</summary>
+    private static (JsonElement Example, JsonElement Schema) Documented(JsonElement document, string path, string status, string example)
+    {
+        var content = Operation(document, path).GetProperty("responses").GetProperty(status).GetProperty("content").GetProperty(ProblemJson.MediaType);
+        return (content.GetProperty("examples").GetProperty(example).GetProperty("value"), Resolve(document, content.GetProperty("schema")));
+    }
+
+    /// <summary>
+    /// The example has exactly the members of the real body, the schema describes every one of
+    /// them, and everything it requires is there.
+    /// </summary>
+    private static void AssertSameMembers(JsonElement body, JsonElement example, JsonElement schema)
+    {
+        var members = body.EnumerateObject().Select(m => m.Name).ToList();
+        Assert.Equal(members, example.EnumerateObject().Select(m => m.Name));
+        Assert.Subset(schema.GetProperty("properties").EnumerateObject().Select(p => p.Name).ToHashSet(), members.ToHashSet());
+        Assert.Subset(members.ToHashSet(), schema.GetProperty("required").EnumerateArray().Select(r => r.GetString()!).ToHashSet());
+        Assert.Matches(TraceParent(), body.GetProperty("traceId").GetString());
+        Assert.Matches(TraceParent(), example.GetProperty("traceId").GetString());
+    }
+
+    private static void AssertSameValues(JsonElement body, JsonElement example, string[] except)
+    {
+        foreach (var member in body.EnumerateObject().Where(m => !except.Contains(m.Name)))
+        {
+            var documented = example.GetProperty(member.Name);
+            Assert.True(JsonElement.DeepEquals(member.Value, documented), $"{member.Name}: the API answers {member.Value}, the example says {documented}");
+        }
+    }
+
     private static JsonElement Resolve(JsonElement document, JsonElement schema)
     {
         if (!schema.TryGetProperty("$ref", out var reference))
@@ -230,6 +319,10 @@ public sealed partial class SwaggerDocumentTests(ApiFixture fixture)
         var name = reference.GetString()!["#/components/schemas/".Length..];
         return document.GetProperty("components").GetProperty("schemas").GetProperty(name);
     }
+
+    /// <summary>A W3C Trace Context traceparent, the form ASP.NET Core gives <c>traceId</c>.</summary>
+    [GeneratedRegex("^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")]
+    private static partial Regex TraceParent();
 
     [GeneratedRegex("var clientSecret = \"([^\"]*)\";")]
     private static partial Regex ClientSecretInPage();
