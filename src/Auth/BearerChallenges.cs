@@ -9,7 +9,8 @@ namespace Api.Auth;
 /// </summary>
 internal static class BearerChallenges
 {
-    private const string ErrorCodesReference = "https://datatracker.ietf.org/doc/html/rfc6750#section-3.1";
+    /// <summary>The problem <c>type</c> of a refusal with an RFC 6750 error code.</summary>
+    public const string ErrorCodesReference = "https://datatracker.ietf.org/doc/html/rfc6750#section-3.1";
 
     public static async Task WriteAsync(HttpContext context, TokenRefusal refusal)
     {

@@ -140,32 +140,31 @@ internal sealed partial class SigningKeyStore(
 
         metrics.KeyRefresh(Issuer.Issuer, succeeded: fetched is not null);
 
+        // Only this fetch can change the state until it clears `inflight`, so it can be read,
+        // reported, then published: a request that sees the new keys finds the line already written.
         IssuerKeySet? previous;
         Outage? before;
         lock (sync)
         {
             previous = current;
             before = outage;
-            if (fetched is not null)
-            {
-                current = fetched;
-                outage = null;
-            }
-            else
-            {
-                outage = before?.Add(failure!) ?? Outage.Begin(time.GetUtcNow(), failure!);
-            }
-
-            inflight = null;
         }
 
+        var after = fetched is null ? before?.Add(failure!) ?? Outage.Begin(time.GetUtcNow(), failure!) : null;
         if (fetched is not null)
         {
             ReportSuccess(previous, fetched, before);
         }
         else
         {
-            ReportFailure(previous, before, outage!, failure!);
+            ReportFailure(previous, before, after!, failure!);
+        }
+
+        lock (sync)
+        {
+            current = fetched ?? current;
+            outage = after;
+            inflight = null;
         }
 
         return fetched;

@@ -26,9 +26,12 @@ internal sealed class SigningKeysRefresher(
 
     private readonly ConcurrentDictionary<SigningKeyStore, DateTimeOffset> nextAttempts = new();
 
+    /// <summary>When <paramref name="store"/> is fetched next on the schedule; null before its first fetch ended.</summary>
+    public DateTimeOffset? NextAttemptAt(SigningKeyStore store) => nextAttempts.TryGetValue(store, out var at) ? at : null;
+
     /// <summary>How long until the next scheduled fetch of <paramref name="store"/>: what <c>Retry-After</c> says while it has no keys.</summary>
     public TimeSpan RetryAfter(SigningKeyStore store) =>
-        nextAttempts.TryGetValue(store, out var at) && at - time.GetUtcNow() is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1);
+        NextAttemptAt(store) - time.GetUtcNow() is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

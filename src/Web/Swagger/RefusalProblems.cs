@@ -21,9 +21,6 @@ internal static class RefusalProblems
     /// <summary>ASP.NET Core's problem <c>type</c> for a 401 with no RFC 6750 error code.</summary>
     private const string UnauthorizedType = "https://tools.ietf.org/html/rfc9110#section-15.5.2";
 
-    /// <summary>The <c>type</c> <see cref="BearerChallenges"/> gives a refusal with an RFC 6750 error code.</summary>
-    private const string ErrorCodesType = "https://datatracker.ietf.org/doc/html/rfc6750#section-3.1";
-
     /// <summary>The example <c>traceparent</c> of W3C Trace Context §3.2, the form <c>traceId</c> takes.</summary>
     private const string ExampleTraceId = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
@@ -40,7 +37,7 @@ internal static class RefusalProblems
             ["missing_token"] = Example("No token sent", TokenRefusal.MissingToken),
             ["expired"] = Example(
                 "An expired token",
-                TokenRefusal.From(new SecurityTokenExpiredException { Expires = ExampleExpiry }, new RefusalContext(auth0, null, null))),
+                TokenRefusal.From(new SecurityTokenExpiredException { Expires = ExampleExpiry }, new RefusalContext(auth0, [], null))),
         },
     };
 
@@ -53,17 +50,16 @@ internal static class RefusalProblems
         {
             ["insufficient_permission"] = Example(
                 "A token without the permission",
-                TokenRefusal.InsufficientPermission(rule.Description),
-                rule.Permissions),
+                TokenRefusal.InsufficientPermission(rule)),
         },
     };
 
     /// <summary>The members in the order <see cref="BearerChallenges"/> writes them.</summary>
-    private static OpenApiExample Example(string summary, TokenRefusal refusal, IReadOnlyList<string>? requiredPermissions = null)
+    private static OpenApiExample Example(string summary, TokenRefusal refusal)
     {
         var body = new Dictionary<string, object?>
         {
-            ["type"] = refusal.Error is null ? UnauthorizedType : ErrorCodesType,
+            ["type"] = refusal.Error is null ? UnauthorizedType : BearerChallenges.ErrorCodesReference,
             ["title"] = ReasonPhrases.GetReasonPhrase(refusal.Status),
             ["status"] = refusal.Status,
             ["detail"] = refusal.Description,
@@ -74,9 +70,9 @@ internal static class RefusalProblems
             body["error"] = refusal.Error;
         }
 
-        if (requiredPermissions is not null)
+        if (refusal.RequiredScope is { } scope)
         {
-            body["requiredPermissions"] = requiredPermissions;
+            body["requiredPermissions"] = scope.Split(' ');
         }
 
         body["traceId"] = ExampleTraceId;

@@ -1,5 +1,7 @@
 using Api.Auth.SigningKeys;
+using Api.Auth;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Api.Tests.TestKit;
 
@@ -11,21 +13,23 @@ namespace Api.Tests.TestKit;
 public sealed class ApiClockTests
 {
     [Fact]
-    public async Task An_API_on_a_test_clock_schedules_and_runs_its_hourly_key_refresh_on_that_clock()
+    public async Task An_API_on_a_test_clock_schedules_and_runs_its_periodic_key_refresh_on_that_clock()
     {
         var clock = ApiFactory.ClockStartingNow();
         await using var api = await ApiFactory.StartWithOwnIssuerAsync(clock: clock);
-        var keys = api.Services.GetRequiredService<IssuerSigningKeys>();
+        var store = Assert.Single(api.Services.GetRequiredService<TrustedIssuers>().Stores);
+        var schedule = api.Services.GetRequiredService<SigningKeysRefresher>();
+        var interval = api.Services.GetRequiredService<IOptions<Auth0Options>>().Value.KeyRefreshInterval;
         var fetchesAtStart = api.Issuer.JwksRequests;
 
         Assert.Same(clock, api.Services.GetRequiredService<TimeProvider>());
         await Eventually.HoldsAsync(
-            () => keys.NextAttemptAt == clock.GetUtcNow() + TimeSpan.FromHours(1),
-            "the next refresh was scheduled an hour after the test clock's now (KeyRefreshInterval's default)");
+            () => schedule.NextAttemptAt(store) == clock.GetUtcNow() + interval,
+            "the next refresh was scheduled one KeyRefreshInterval after the test clock's now");
 
         // The wait is armed just after the schedule is written; a move of the clock in between
-        // would go unseen, so the clock moves an hour at a time until the refresh comes. On the
-        // system clock it would come in an hour, long after the guard.
+        // would go unseen, so the clock moves an interval at a time until the refresh comes. On
+        // the system clock it would come long after the guard.
         await Eventually.HoldsAsync(
             () =>
             {
@@ -34,7 +38,7 @@ public sealed class ApiClockTests
                     return true;
                 }
 
-                clock.Advance(TimeSpan.FromHours(1));
+                clock.Advance(interval);
                 return false;
             },
             "a key refresh once the test clock moved on by the refresh interval");
