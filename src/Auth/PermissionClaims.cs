@@ -11,11 +11,16 @@ internal static class PermissionClaims
     /// </summary>
     public const string ClaimType = "permissions";
 
+    /// <summary>The OAuth 2.0 scope claim (RFC 8693 §4.2): one string of space-separated scopes.</summary>
+    public const string ScopeClaimType = "scope";
+
     /// <summary>
-    /// Rewrites the identity's permission claims as the union of the words of every claim named
-    /// in <paramref name="sourceClaimTypes"/>: the <c>permissions</c> array arrives as one claim
-    /// per element, <c>scope</c> as one space-separated string. Existing <c>permissions</c> claims
-    /// are dropped first, so a claim left out of the configuration grants nothing.
+    /// Rewrites the identity's permission claims as the union of every claim named in
+    /// <paramref name="sourceClaimTypes"/>. Only <c>scope</c> is split, on spaces (RFC 6749 §3.3);
+    /// every other claim value is one permission, taken whole: the <c>permissions</c> array arrives
+    /// as one claim per element, and an element <c>"read:messages admin"</c> or
+    /// <c>"read:messages "</c> grants neither <c>read:messages</c> nor <c>admin</c>. Existing
+    /// <c>permissions</c> claims are dropped first, so a claim left out of the configuration grants nothing.
     /// </summary>
     public static void Normalize(ClaimsIdentity identity, IEnumerable<string> sourceClaimTypes)
     {
@@ -24,6 +29,12 @@ internal static class PermissionClaims
         {
             foreach (var claim in identity.FindAll(type))
             {
+                if (type != ScopeClaimType)
+                {
+                    permissions.Add(claim.Value);
+                    continue;
+                }
+
                 foreach (var word in claim.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
                 {
                     permissions.Add(word);

@@ -6,9 +6,9 @@ using Api.Tests.TestKit;
 namespace Api.Tests.Auth;
 
 /// <summary>
-/// Which permissions a token grants (README, "Configuration"): the <c>permissions</c> array of
-/// Auth0 user tokens and the words of the <c>scope</c> of machine-to-machine tokens, matched
-/// exactly.
+/// Which permissions a token grants (README, "Configuration"): each element of the
+/// <c>permissions</c> array of Auth0 user tokens, whole, and the words of the <c>scope</c> of
+/// machine-to-machine tokens, matched exactly.
 /// </summary>
 public sealed class PermissionMappingTests(ApiFixture fixture)
 {
@@ -57,6 +57,28 @@ public sealed class PermissionMappingTests(ApiFixture fixture)
         var token = fixture.Tokens.Create(t => t.Claim(claim, claim == "permissions" ? new[] { value } : value));
 
         Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(fixture.Api, token, ScopedRoute));
+    }
+
+    [Theory]
+    [InlineData("read:messages ")]
+    [InlineData(" read:messages")]
+    [InlineData("read:messages admin")]
+    [InlineData("admin read:messages")]
+    public async Task An_element_of_the_permissions_array_is_one_permission_taken_whole_never_split(string element)
+    {
+        var token = fixture.Tokens.Create(t => t.Permissions(element));
+
+        Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(fixture.Api, token, ScopedRoute));
+        Assert.Equal([element], await PermissionsAsync(token));
+    }
+
+    [Fact]
+    public async Task A_permissions_claim_sent_as_one_string_is_one_permission_not_a_list()
+    {
+        var token = fixture.Tokens.Create(t => t.Claim("permissions", "read:messages write:messages"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(fixture.Api, token, ScopedRoute));
+        Assert.Equal(["read:messages write:messages"], await PermissionsAsync(token));
     }
 
     [Fact]

@@ -39,6 +39,9 @@ public sealed class ForgedTokenCorpusTests(HostileWorld world) : IClassFixture<H
             ["alg none"] = ("alg_not_allowed", w => w.Tokens.Create(t => t.HeaderClaim("alg", "none"))),
             ["alg None"] = ("alg_not_allowed", w => w.Tokens.Create(t => t.HeaderClaim("alg", "None"))),
             ["alg NONE"] = ("alg_not_allowed", w => w.Tokens.Create(t => t.HeaderClaim("alg", "NONE"))),
+            ["alg null"] = ("alg_not_allowed", w => w.Tokens.Create(t => t.HeaderClaim("alg", null))),
+            ["alg missing"] = ("alg_not_allowed", w => w.Tokens.Create(t => t.Header.Remove("alg"))),
+            ["alg a number, not a string"] = ("malformed_token", w => w.Tokens.Create(t => t.HeaderClaim("alg", 256))),
             ["HS256 keyed with the issuer's public key as PEM text"] = ("alg_not_allowed", w =>
                 HmacSigned(w, Encoding.ASCII.GetBytes(((RsaSecurityKey)w.Issuer.SigningKey.Key).Rsa.ExportSubjectPublicKeyInfoPem()))),
             ["HS256 keyed with the issuer's public JWK JSON"] = ("alg_not_allowed", w =>
