@@ -50,12 +50,14 @@ internal sealed class Auth0Options
     public TimeSpan KeyRefreshCooldown { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// How often the signing keys are refreshed when nothing asks for it, and the longest wait
-    /// between retries while a refresh keeps failing with keys held. Auth0 publishes a new key
-    /// before signing with it, and an unknown <c>kid</c> refreshes at once, so this only bounds
-    /// how long a withdrawn key stays trusted.
+    /// How often the signing keys are refreshed when nothing asks for it (sooner when the JWKS
+    /// response's <c>Cache-Control: max-age</c> says so), and the longest wait between retries
+    /// while a refresh keeps failing with keys held. Auth0 publishes a new key before signing with
+    /// it, and an unknown <c>kid</c> refreshes at once, so this bounds how long a key the tenant
+    /// withdrew stays trusted: 10 minutes, as Auth0's own express-oauth2-jwt-bearer and Python
+    /// SDK cache a JWKS.
     /// </summary>
-    public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromHours(1);
+    public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
     /// Limit on one fetch of the keys (discovery document and JWKS together), so a slow issuer
