@@ -1,0 +1,183 @@
+using System.Collections.Frozen;
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Api.Auth.DPoP;
+
+/// <summary>
+/// The public key a DPoP proof carries in its <c>jwk</c> header (RFC 9449 §4.2), read strictly:
+/// a public key only, of the type and curve its <c>alg</c> needs, and nothing else trusted about
+/// it. It verifies that one proof's signature and names itself by its RFC 7638 thumbprint; it
+/// proves possession of the key, nothing about who holds it: that is what the token's
+/// <c>cnf.jkt</c> is compared with.
+/// </summary>
+internal sealed class ProofKey : IDisposable
+{
+    /// <summary>
+    /// Private members of EC and RSA keys (RFC 7518 §6.2.2, §6.3.2) and the symmetric key value
+    /// (§6.4.1): a proof carrying any of them exposed its client's secret (RFC 9449 §4.3 check 7).
+    /// </summary>
+    private static readonly string[] PrivateMembers = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+    /// <summary>The JWS algorithms a proof may be signed with: asymmetric ones only (RFC 9449 §4.2, RFC 7518 §3.1).</summary>
+    private static readonly FrozenDictionary<string, ProofAlgorithm> Algorithms = new Dictionary<string, ProofAlgorithm>(StringComparer.Ordinal)
+    {
+        [SecurityAlgorithms.EcdsaSha256] = ProofAlgorithm.Ecdsa(HashAlgorithmName.SHA256, "P-256", ECCurve.NamedCurves.nistP256, 32),
+        [SecurityAlgorithms.EcdsaSha384] = ProofAlgorithm.Ecdsa(HashAlgorithmName.SHA384, "P-384", ECCurve.NamedCurves.nistP384, 48),
+        [SecurityAlgorithms.EcdsaSha512] = ProofAlgorithm.Ecdsa(HashAlgorithmName.SHA512, "P-521", ECCurve.NamedCurves.nistP521, 66),
+        [SecurityAlgorithms.RsaSha256] = ProofAlgorithm.Rsa(HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
+        [SecurityAlgorithms.RsaSha384] = ProofAlgorithm.Rsa(HashAlgorithmName.SHA384, RSASignaturePadding.Pkcs1),
+        [SecurityAlgorithms.RsaSha512] = ProofAlgorithm.Rsa(HashAlgorithmName.SHA512, RSASignaturePadding.Pkcs1),
+        // RFC 7518 §3.5: the PSS salt is as long as the hash, which is what .NET's Pss padding uses.
+        [SecurityAlgorithms.RsaSsaPssSha256] = ProofAlgorithm.Rsa(HashAlgorithmName.SHA256, RSASignaturePadding.Pss),
+        [SecurityAlgorithms.RsaSsaPssSha384] = ProofAlgorithm.Rsa(HashAlgorithmName.SHA384, RSASignaturePadding.Pss),
+        [SecurityAlgorithms.RsaSsaPssSha512] = ProofAlgorithm.Rsa(HashAlgorithmName.SHA512, RSASignaturePadding.Pss),
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>RFC 7518 §3.3 requires 2048 bits; the cap keeps one proof's verification cheap.</summary>
+    private const int MinRsaBits = 2048;
+    private const int MaxRsaBits = 8192;
+
+    private readonly ProofAlgorithm algorithm;
+    private readonly AsymmetricAlgorithm key;
+
+    private ProofKey(ProofAlgorithm algorithm, AsymmetricAlgorithm key, string thumbprint)
+    {
+        this.algorithm = algorithm;
+        this.key = key;
+        Thumbprint = thumbprint;
+    }
+
+    /// <summary>Every algorithm a proof can be checked with; the configured ones must be among them.</summary>
+    public static IReadOnlyCollection<string> SupportedAlgorithms => Algorithms.Keys;
+
+    /// <summary>The key's RFC 7638 SHA-256 thumbprint, base64url: what <c>cnf.jkt</c> must equal.</summary>
+    public string Thumbprint { get; }
+
+    /// <summary>
+    /// Reads the public key in <paramref name="jwk"/> for use with <paramref name="alg"/>; when it
+    /// is not one, <paramref name="problem"/> says why, in words safe to send back.
+    /// </summary>
+    public static bool TryRead(JsonElement jwk, string alg, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
+    {
+        key = null;
+        if (!Algorithms.TryGetValue(alg, out var algorithm))
+        {
+            problem = $"The DPoP proof's algorithm {alg} is not supported.";
+            return false;
+        }
+
+        if (jwk.ValueKind != JsonValueKind.Object)
+        {
+            problem = "The DPoP proof's 'jwk' header is not a JSON Web Key object.";
+            return false;
+        }
+
+        if (PrivateMembers.FirstOrDefault(m => jwk.TryGetProperty(m, out _)) is { } member)
+        {
+            problem = $"The DPoP proof's 'jwk' holds private key material ('{member}'): send the public key only, and treat this key as compromised.";
+            return false;
+        }
+
+        if (String(jwk, "kty") != algorithm.KeyType)
+        {
+            problem = $"The DPoP proof is signed with {alg}, which needs an {algorithm.KeyType} key{(algorithm.Curve is { } curve ? $" on {curve}" : "")}, but its 'jwk' is not one ('kty').";
+            return false;
+        }
+
+        return algorithm.KeyType == "EC" ? TryReadEc(jwk, alg, algorithm, out key, out problem) : TryReadRsa(jwk, algorithm, out key, out problem);
+    }
+
+    /// <summary>Whether <paramref name="signature"/> is this key's signature of <paramref name="signingInput"/> under the proof's algorithm.</summary>
+    public bool Verifies(ReadOnlySpan<byte> signingInput, ReadOnlySpan<byte> signature)
+    {
+        try
+        {
+            return key switch
+            {
+                // JWS ECDSA signatures are R || S, each the curve's size (RFC 7518 §3.4), not DER.
+                ECDsa ec => ec.VerifyData(signingInput, signature, algorithm.Hash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
+                RSA rsa => rsa.VerifyData(signingInput, signature, algorithm.Hash, algorithm.Padding!),
+                _ => false,
+            };
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose() => key.Dispose();
+
+    private static bool TryReadEc(
+        JsonElement jwk, string alg, ProofAlgorithm algorithm, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
+    {
+        key = null;
+        var x = Bytes(jwk, "x");
+        var y = Bytes(jwk, "y");
+        // RFC 7518 §6.2.1.2-3: each coordinate is the full size of the curve's field, never shortened.
+        if (String(jwk, "crv") != algorithm.Curve || x?.Length != algorithm.CoordinateBytes || y?.Length != algorithm.CoordinateBytes)
+        {
+            problem = $"The DPoP proof is signed with {alg}, whose 'jwk' must be an EC key with 'crv' {algorithm.Curve} and base64url 'x' and 'y' of {algorithm.CoordinateBytes} bytes each.";
+            return false;
+        }
+
+        try
+        {
+            // Refused unless the point is on the curve (an invalid-curve key must never verify anything).
+            var ec = ECDsa.Create(new ECParameters { Curve = algorithm.NamedCurve!.Value, Q = new ECPoint { X = x, Y = y } });
+            key = new ProofKey(algorithm, ec, JwkThumbprint.OfEc(algorithm.Curve!, x, y));
+            problem = null;
+            return true;
+        }
+        catch (CryptographicException)
+        {
+            problem = $"The DPoP proof's 'jwk' is not a point on {algorithm.Curve}.";
+            return false;
+        }
+    }
+
+    private static bool TryReadRsa(JsonElement jwk, ProofAlgorithm algorithm, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
+    {
+        key = null;
+        var n = Bytes(jwk, "n");
+        var e = Bytes(jwk, "e");
+        // RFC 7518 §6.3.1.1-2: unsigned big-endian integers in their shortest form. An exponent of 1
+        // (or any even one) would let anyone "sign" for the key; real keys use 65537.
+        var modulusBits = n is { Length: > 0 } && n[0] != 0 ? (n.Length * 8) - (BitOperations.LeadingZeroCount((uint)n[0]) - 24) : 0;
+        if (modulusBits is < MinRsaBits or > MaxRsaBits
+            || e is not { Length: >= 1 and <= 4 } || e[0] == 0 || (e[^1] & 1) == 0 || (e.Length == 1 && e[0] < 3))
+        {
+            problem = $"The DPoP proof's 'jwk' must be an RSA public key of {MinRsaBits} to {MaxRsaBits} bits: base64url 'n' and 'e' without leading zero bytes, and an odd exponent of at least 3.";
+            return false;
+        }
+
+        try
+        {
+            key = new ProofKey(algorithm, RSA.Create(new RSAParameters { Modulus = n, Exponent = e }), JwkThumbprint.OfRsa(n, e));
+            problem = null;
+            return true;
+        }
+        catch (CryptographicException)
+        {
+            problem = "The DPoP proof's 'jwk' is not a usable RSA public key.";
+            return false;
+        }
+    }
+
+    private static string? String(JsonElement jwk, string name) =>
+        jwk.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static byte[]? Bytes(JsonElement jwk, string name) => String(jwk, name) is { } text ? Base64UrlText.Decode(text) : null;
+
+    private sealed record ProofAlgorithm(string KeyType, HashAlgorithmName Hash, string? Curve, ECCurve? NamedCurve, int CoordinateBytes, RSASignaturePadding? Padding)
+    {
+        public static ProofAlgorithm Ecdsa(HashAlgorithmName hash, string curve, ECCurve namedCurve, int coordinateBytes) =>
+            new("EC", hash, curve, namedCurve, coordinateBytes, null);
+
+        public static ProofAlgorithm Rsa(HashAlgorithmName hash, RSASignaturePadding padding) => new("RSA", hash, null, null, 0, padding);
+    }
+}
