@@ -1,0 +1,90 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace Api.Auth.DPoP;
+
+/// <summary>
+/// The replay cache of a single instance. It is bounded by <see cref="DPoPOptions.ReplayCacheSize"/>
+/// and, at the bound, never forgets a proof that could still be accepted: expired entries are
+/// dropped first, and if every entry is still live the new proof is refused as
+/// <see cref="ProofRecordingOutcome.StoreFull"/> (503 with <c>Retry-After</c>: when the oldest
+/// entry expires) instead of evicting one, which would let that proof be replayed.
+/// <para>
+/// Each entry is a 128-bit SHA-256 prefix of (thumbprint, jti) with its expiry, about 50 bytes
+/// whatever the <c>jti</c>'s length. A collision of two prefixes could only refuse a fresh proof
+/// as replayed, never accept a replay.
+/// </para>
+/// </summary>
+internal sealed class InMemoryDPoPReplayCache(IOptions<DPoPOptions> options, TimeProvider time) : IDPoPReplayCache
+{
+    private readonly int capacity = options.Value.ReplayCacheSize;
+    private readonly Lock sync = new();
+    private readonly Dictionary<UInt128, DateTimeOffset> expiries = [];
+
+    /// <summary>
+    /// Entries in the order they were recorded. With one <c>keepFor</c> for all, that is also the
+    /// order they expire in, so expired ones are always at the front; were <c>keepFor</c> to vary,
+    /// an entry is still only ever dropped once it has expired.
+    /// </summary>
+    private readonly Queue<(UInt128 Key, DateTimeOffset Expiry)> order = new();
+
+    public int Count
+    {
+        get
+        {
+            lock (sync)
+            {
+                return expiries.Count;
+            }
+        }
+    }
+
+    public ValueTask<ProofRecording> TryRecordAsync(string thumbprint, string jti, TimeSpan keepFor, CancellationToken cancellationToken)
+    {
+        var key = KeyOf(thumbprint, jti);
+        lock (sync)
+        {
+            var now = time.GetUtcNow();
+            DropExpired(now);
+            if (expiries.TryGetValue(key, out var expiry) && expiry >= now)
+            {
+                return ValueTask.FromResult(ProofRecording.Replayed);
+            }
+
+            if (expiries.Count >= capacity)
+            {
+                // The oldest entry is dropped just after the instant it expires.
+                return ValueTask.FromResult(ProofRecording.Full(order.Peek().Expiry - now + TimeSpan.FromTicks(1)));
+            }
+
+            expiries[key] = now + keepFor;
+            order.Enqueue((key, now + keepFor));
+            return ValueTask.FromResult(ProofRecording.Recorded);
+        }
+    }
+
+    private void DropExpired(DateTimeOffset now)
+    {
+        // An entry is live through its expiry instant itself: a proof is acceptable through the
+        // very instant its iat + ProofMaxAge, which keepFor reaches at the earliest.
+        while (order.TryPeek(out var oldest) && oldest.Expiry < now)
+        {
+            order.Dequeue();
+            // The key may have been recorded again after it expired: only its own entry goes.
+            if (expiries.TryGetValue(oldest.Key, out var expiry) && expiry == oldest.Expiry)
+            {
+                expiries.Remove(oldest.Key);
+            }
+        }
+    }
+
+    private static UInt128 KeyOf(string thumbprint, string jti)
+    {
+        // The thumbprint is fixed-length base64url, so "thumbprint jti" cannot be split two ways.
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes($"{thumbprint} {jti}"), hash);
+        return BinaryPrimitives.ReadUInt128LittleEndian(hash);
+    }
+}
