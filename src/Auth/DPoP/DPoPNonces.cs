@@ -29,6 +29,9 @@ internal enum NonceCheck
 /// </summary>
 internal sealed class DPoPNonces
 {
+    /// <summary>The response header that hands a client the nonce to put in its next proofs (RFC 9449 §8.1).</summary>
+    public const string HeaderName = "DPoP-Nonce";
+
     /// <summary>A format byte, so the format can change without a new nonce being read as an old one.</summary>
     private const byte Version = 1;
 

@@ -1,3 +1,4 @@
+using Api.Auth.DPoP;
 using Microsoft.Extensions.Options;
 
 namespace Api.Auth.DevIssuer;
@@ -19,6 +20,7 @@ internal static partial class DevIssuerEndpoints
         services.AddSingleton<DevIssuerSwitch>();
         services.AddSingleton<DevIssuerSigningKey>();
         services.AddSingleton<DevTokenMinter>();
+        services.AddDPoP(); // the token endpoint checks DPoP proofs as the API does (RFC 9449 §5)
 
         // The API then trusts the dev issuer through the same Auth0 options, JwtBearer pipeline and
         // HTTP key fetch as a real tenant.
@@ -42,7 +44,8 @@ internal static partial class DevIssuerEndpoints
 
         LogDevIssuerOn(app.Logger, devIssuer.Issuer);
         var routes = app.MapGroup("").AllowAnonymous().ExcludeFromDescription();
-        routes.MapGet("/.well-known/openid-configuration", (DevIssuerSwitch issuer) => TypedResults.Json(Discovery(issuer.Issuer)));
+        routes.MapGet("/.well-known/openid-configuration", (DevIssuerSwitch issuer, IOptions<DPoPOptions> dpop) =>
+            TypedResults.Json(Discovery(issuer.Issuer, dpop.Value.Algorithms)));
         routes.MapGet("/.well-known/jwks.json", (DevIssuerSigningKey key) => TypedResults.Json(new { keys = new[] { key.PublicJwk } }));
         routes.MapPost("/oauth/token", IssueTokenAsync).DisableAntiforgery();
         return app;
@@ -52,7 +55,7 @@ internal static partial class DevIssuerEndpoints
     private static readonly string[] ClientAuthMethods = ["client_secret_post", "client_secret_basic"];
     private static readonly string[] SigningAlgorithms = ["RS256"];
 
-    private static Dictionary<string, object> Discovery(string issuer) => new()
+    private static Dictionary<string, object> Discovery(string issuer, IEnumerable<string> proofAlgorithms) => new()
     {
         ["issuer"] = issuer,
         ["jwks_uri"] = $"{issuer}.well-known/jwks.json",
@@ -60,9 +63,11 @@ internal static partial class DevIssuerEndpoints
         ["grant_types_supported"] = GrantTypes,
         ["token_endpoint_auth_methods_supported"] = ClientAuthMethods,
         ["id_token_signing_alg_values_supported"] = SigningAlgorithms,
+        ["dpop_signing_alg_values_supported"] = proofAlgorithms, // RFC 9449 §5.1
     };
 
-    private static async Task IssueTokenAsync(HttpContext context, DevTokenMinter minter, IOptions<DevIssuerOptions> options, IOptions<Auth0Options> auth0)
+    private static async Task IssueTokenAsync(
+        HttpContext context, DevTokenMinter minter, DPoPProofValidator proofs, DPoPNonces nonces, IOptions<DevIssuerOptions> options, IOptions<Auth0Options> auth0)
     {
         var (request, error) = await TokenRequest.ReadAsync(context.Request);
         error ??= Check(request!, options.Value, auth0.Value);
@@ -72,15 +77,34 @@ internal static partial class DevIssuerEndpoints
             return;
         }
 
+        // RFC 9449 §5: a token request with a DPoP proof gets a token bound to the proof's key. The
+        // client is authenticated first, so no stranger can spend proofs in the replay cache.
+        string? boundTo = null;
+        if (context.Request.Headers.ContainsKey(DPoPProofRequest.HeaderName))
+        {
+            var proof = await proofs.ValidateAsync(DPoPProofRequest.Of(context.Request), context.RequestAborted);
+            if (!proof.IsValid)
+            {
+                await TokenError.From(proof.Failure, nonces).WriteAsync(context);
+                return;
+            }
+
+            boundTo = proof.Proof.Thumbprint;
+            if (proof.Proof.RenewNonce)
+            {
+                context.Response.Headers[DPoPNonces.HeaderName] = nonces.Issue(); // RFC 9449 §8.2
+            }
+        }
+
         var client = options.Value.Clients[request!.ClientId!];
         var audience = request.Audience ?? auth0.Value.Audience!;
-        var token = minter.Mint(request.ClientId!, audience, client.Permissions);
+        var token = minter.Mint(request.ClientId!, audience, client.Permissions, boundTo);
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers.Pragma = "no-cache";
         var body = new Dictionary<string, object>
         {
             ["access_token"] = token,
-            ["token_type"] = "Bearer",
+            ["token_type"] = boundTo is null ? "Bearer" : "DPoP", // RFC 9449 §5
             ["expires_in"] = (int)options.Value.TokenLifetime.TotalSeconds,
         };
         if (client.Permissions.Count > 0)

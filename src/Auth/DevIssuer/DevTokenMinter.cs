@@ -4,12 +4,13 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Api.Auth.DevIssuer;
 
-/// <summary>Mints access tokens shaped like Auth0's machine-to-machine tokens.</summary>
+/// <summary>Mints access tokens shaped like Auth0's machine-to-machine tokens, bound to a DPoP key when asked.</summary>
 internal sealed class DevTokenMinter(DevIssuerSwitch devIssuer, DevIssuerSigningKey key, IOptions<DevIssuerOptions> options, TimeProvider time)
 {
     private readonly JsonWebTokenHandler handler = new() { SetDefaultTimesOnTokenCreation = false };
 
-    public string Mint(string clientId, string audience, IReadOnlyList<string> permissions)
+    /// <param name="keyThumbprint">The RFC 7638 thumbprint of the client's DPoP key, for <c>cnf.jkt</c> (RFC 9449 §6.1); null for a bearer token.</param>
+    public string Mint(string clientId, string audience, IReadOnlyList<string> permissions, string? keyThumbprint = null)
     {
         var now = time.GetUtcNow();
         var claims = new Dictionary<string, object>
@@ -24,6 +25,11 @@ internal sealed class DevTokenMinter(DevIssuerSwitch devIssuer, DevIssuerSigning
         if (permissions.Count > 0)
         {
             claims["scope"] = string.Join(' ', permissions);
+        }
+
+        if (keyThumbprint is not null)
+        {
+            claims["cnf"] = new Dictionary<string, object> { ["jkt"] = keyThumbprint };
         }
 
         return handler.CreateToken(new SecurityTokenDescriptor

@@ -22,13 +22,16 @@ public sealed class DevIssuerFixture : IAsyncLifetime
         await Api.WaitUntilReadyAsync();
     }
 
-    public static ApiProcess StartApi(string keyPath, int? port = null) => ApiProcess.Start(
-        new Dictionary<string, string?>
+    /// <summary>The API in Development with its dev issuer keeping its key at <paramref name="keyPath"/>, plus <paramref name="environment"/>.</summary>
+    public static ApiProcess StartApi(string keyPath, int? port = null, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var variables = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>())
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["DevIssuer__KeyPath"] = keyPath,
-        },
-        port);
+        };
+        return ApiProcess.Start(variables, port);
+    }
 
     public async ValueTask DisposeAsync()
     {
