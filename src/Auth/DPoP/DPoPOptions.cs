@@ -63,7 +63,7 @@ internal sealed class DPoPOptions
     public string? NonceKey { get; set; }
 
     /// <summary>
-    /// How many proofs the in-memory replay cache remembers at once (about 50 bytes each). Entries
+    /// How many proofs the in-memory replay cache remembers at once (about 75 bytes each). Entries
     /// live <see cref="ProofMaxAge"/> + <see cref="ProofLeeway"/>, so the default holds some 1,500
     /// DPoP requests a second; when it is full of live entries, new proofs get 503 until one expires.
     /// </summary>

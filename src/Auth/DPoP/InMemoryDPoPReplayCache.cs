@@ -12,23 +12,29 @@ namespace Api.Auth.DPoP;
 /// <see cref="ProofRecordingOutcome.StoreFull"/> (503 with <c>Retry-After</c>: when the oldest
 /// entry expires) instead of evicting one, which would let that proof be replayed.
 /// <para>
-/// Each entry is a 128-bit SHA-256 prefix of (thumbprint, jti) with its expiry, about 50 bytes
-/// whatever the <c>jti</c>'s length. A collision of two prefixes could only refuse a fresh proof
-/// as replayed, never accept a replay.
+/// Each entry is a 128-bit SHA-256 prefix of (thumbprint, jti) with its expiry, about 75 bytes
+/// (measured) whatever the <c>jti</c>'s length. A collision of two prefixes could only refuse a
+/// fresh proof as replayed, never accept a replay.
 /// </para>
 /// </summary>
 internal sealed class InMemoryDPoPReplayCache(IOptions<DPoPOptions> options, TimeProvider time) : IDPoPReplayCache
 {
     private readonly int capacity = options.Value.ReplayCacheSize;
     private readonly Lock sync = new();
-    private readonly Dictionary<UInt128, DateTimeOffset> expiries = [];
+
+    /// <summary>
+    /// Expiries in UTC ticks by key. Two <see cref="ulong"/>s rather than a <see cref="UInt128"/>,
+    /// and ticks rather than <see cref="DateTimeOffset"/>: that alignment and size made entries
+    /// 104 bytes instead of 74.
+    /// </summary>
+    private readonly Dictionary<(ulong, ulong), long> expiries = [];
 
     /// <summary>
     /// Entries in the order they were recorded. With one <c>keepFor</c> for all, that is also the
     /// order they expire in, so expired ones are always at the front; were <c>keepFor</c> to vary,
     /// an entry is still only ever dropped once it has expired.
     /// </summary>
-    private readonly Queue<(UInt128 Key, DateTimeOffset Expiry)> order = new();
+    private readonly Queue<((ulong, ulong) Key, long Expiry)> order = new();
 
     public int Count
     {
@@ -46,7 +52,7 @@ internal sealed class InMemoryDPoPReplayCache(IOptions<DPoPOptions> options, Tim
         var key = KeyOf(thumbprint, jti);
         lock (sync)
         {
-            var now = time.GetUtcNow();
+            var now = time.GetUtcNow().UtcTicks;
             DropExpired(now);
             if (expiries.TryGetValue(key, out var expiry) && expiry >= now)
             {
@@ -56,16 +62,17 @@ internal sealed class InMemoryDPoPReplayCache(IOptions<DPoPOptions> options, Tim
             if (expiries.Count >= capacity)
             {
                 // The oldest entry is dropped just after the instant it expires.
-                return ValueTask.FromResult(ProofRecording.Full(order.Peek().Expiry - now + TimeSpan.FromTicks(1)));
+                return ValueTask.FromResult(ProofRecording.Full(TimeSpan.FromTicks(order.Peek().Expiry - now + 1)));
             }
 
-            expiries[key] = now + keepFor;
-            order.Enqueue((key, now + keepFor));
+            expiry = now + keepFor.Ticks;
+            expiries[key] = expiry;
+            order.Enqueue((key, expiry));
             return ValueTask.FromResult(ProofRecording.Recorded);
         }
     }
 
-    private void DropExpired(DateTimeOffset now)
+    private void DropExpired(long now)
     {
         // An entry is live through its expiry instant itself: a proof is acceptable through the
         // very instant its iat + ProofMaxAge, which keepFor reaches at the earliest.
@@ -80,11 +87,11 @@ internal sealed class InMemoryDPoPReplayCache(IOptions<DPoPOptions> options, Tim
         }
     }
 
-    private static UInt128 KeyOf(string thumbprint, string jti)
+    private static (ulong, ulong) KeyOf(string thumbprint, string jti)
     {
         // The thumbprint is fixed-length base64url, so "thumbprint jti" cannot be split two ways.
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes($"{thumbprint} {jti}"), hash);
-        return BinaryPrimitives.ReadUInt128LittleEndian(hash);
+        return (BinaryPrimitives.ReadUInt64LittleEndian(hash), BinaryPrimitives.ReadUInt64LittleEndian(hash[8..]));
     }
 }
