@@ -39,6 +39,8 @@ internal sealed record TokenRefusal(int Status, string? Error, string Reason, st
         SecurityTokenNoExpirationException => Invalid("missing_exp", "The token has no 'exp' claim; access tokens must expire."),
         SecurityTokenInvalidLifetimeException => Invalid("bad_lifetime", "The token's 'nbf' and 'exp' do not form a valid lifetime."),
         SecurityTokenInvalidAudienceException => Audience(context),
+        IssuerNotAcceptedException => Invalid("bad_issuer",
+            $"The token's issuer '{context.Token?.Issuer}' is one this API trusts, but not for requests to this host."),
         SecurityTokenInvalidIssuerException => Issuer(context),
         SecurityTokenInvalidAlgorithmException => Invalid("alg_not_allowed",
             $"The token's signing algorithm is not allowed; allowed: {string.Join(", ", context.Options.Algorithms)}."),

@@ -39,6 +39,9 @@ public sealed class ApiFactory(
 
     public TokenFactory Tokens { get; } = new(issuer, Audience);
 
+    /// <summary>Services the test registers on top of the API's own (an <c>IIssuerSelector</c>, say).</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
+
     /// <summary>What the API logged, filtered by its logging configuration like any other provider.</summary>
     public CapturedLogs Logs { get; } = new();
 
@@ -111,6 +114,11 @@ public sealed class ApiFactory(
             // Replaces the TimeProvider.System that the API registers with TryAddSingleton, whichever
             // of the two registrations runs first (tests/Api.Tests/TestKit/ApiClockTests.cs shows it).
             builder.ConfigureTestServices(services => services.RemoveAll<TimeProvider>().AddSingleton<TimeProvider>(clock));
+        }
+
+        if (TestServices is { } configure)
+        {
+            builder.ConfigureTestServices(configure);
         }
 
         builder.ConfigureAppConfiguration(configuration =>

@@ -41,6 +41,9 @@ public sealed class TestIssuer : IAsyncDisposable
 
     public int JwksRequests => Volatile.Read(ref jwksRequests);
 
+    /// <summary>The <c>issuer</c> its discovery document names; null: its own <see cref="Issuer"/>, as it should.</summary>
+    public string? DiscoveryIssuer { get; set; }
+
     /// <summary>Delay before each answer, to play a slow issuer.</summary>
     public TimeSpan ResponseDelay { get; set; }
 
@@ -83,7 +86,7 @@ public sealed class TestIssuer : IAsyncDisposable
                 await Task.Delay(ResponseDelay, context.RequestAborted);
                 await context.Response.WriteAsJsonAsync(new Dictionary<string, object>
                 {
-                    ["issuer"] = Issuer,
+                    ["issuer"] = DiscoveryIssuer ?? Issuer,
                     ["jwks_uri"] = $"{Issuer}.well-known/jwks.json",
                     ["token_endpoint"] = $"{Issuer}oauth/token",
                 });

@@ -38,7 +38,9 @@ public sealed class HostileWorld : IAsyncLifetime
             .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
         Attacker = await AttackerServer.StartAsync(AttackerKey, AttackerCertificate.ExportCertificatePem());
 
-        Api = await ApiFactory.StartWithOwnIssuerAsync(prepareIssuer: issuer => issuer.Publish(EcKey));
+        // On a clock of its own, so a test can give each refusal a fresh minute of the log's budget
+        // (RefusalLog writes the first lines per reason per minute in full).
+        Api = await ApiFactory.StartWithOwnIssuerAsync(clock: ApiFactory.ClockStartingNow(), prepareIssuer: issuer => issuer.Publish(EcKey));
     }
 
     public async ValueTask DisposeAsync()
