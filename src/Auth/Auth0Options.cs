@@ -36,6 +36,13 @@ internal sealed class Auth0Options
     /// </summary>
     public string? Issuer { get; set; }
 
+    /// <summary>
+    /// The client ids (<c>azp</c>, else <c>client_id</c>) whose tokens are accepted, compared
+    /// exactly; empty: any application of the tenant authorized for the API. A token naming no
+    /// client is refused when the list is set.
+    /// </summary>
+    public IList<string> AllowedClients { get; set; } = [];
+
     /// <summary>Allowed <c>alg</c> values. Auth0 signs with RS256 unless told otherwise.</summary>
     public IList<string> Algorithms { get; set; } = [];
 

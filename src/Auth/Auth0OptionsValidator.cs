@@ -51,6 +51,11 @@ internal sealed class Auth0OptionsValidator : IValidateOptions<Auth0Options>
             failures.Add($"Auth0:ClockSkew '{options.ClockSkew}' must be between 00:00:00 and 00:05:00.");
         }
 
+        if (options.AllowedClients.Any(string.IsNullOrWhiteSpace))
+        {
+            failures.Add("Auth0:AllowedClients contains an empty client id (Auth0__AllowedClients__<n>).");
+        }
+
         if (options.PermissionClaims.Any(string.IsNullOrWhiteSpace))
         {
             failures.Add("Auth0:PermissionClaims contains an empty claim name.");

@@ -47,6 +47,10 @@ internal sealed record TokenRefusal(int Status, string? Error, string Reason, st
         SecurityTokenSignatureKeyNotFoundException => Invalid("unknown_kid", "The token's signing key (kid) is not one of the issuer's keys."),
         SecurityTokenInvalidSignatureException => Invalid("bad_signature", "The token's signature is invalid."),
         UnsupportedCriticalHeaderException unsupported => Invalid("unsupported_crit", unsupported.Message),
+        ClientNotAllowedException { ClientId: { } client } => Invalid("client_not_allowed",
+            $"The client '{client}' is not one of the clients this API accepts (Auth0:AllowedClients); its owner must add it there."),
+        ClientNotAllowedException => Invalid("client_not_allowed",
+            "The token names no client (azp or client_id), and this API accepts only the clients listed in Auth0:AllowedClients."),
         // Auth0 hands out an encrypted (five-part) token when the token request names no audience.
         SecurityTokenDecryptionFailedException or SecurityTokenEncryptionKeyNotFoundException => Encrypted(context),
         SecurityTokenMalformedException or ArgumentException => Malformed(context),
