@@ -37,7 +37,7 @@ internal sealed class Auth0BearerHandler(
             return Refuse(credentials, new AuthorizationHeaderException(problem));
         }
 
-        if (cache.TryGet(credentials.Token!, out var principal, out var validated))
+        if (cache.TryGet(credentials.Header!, credentials.Token!, out var principal, out var validated))
         {
             if (selector is not null && !selector.Accepts(Context, validated.Issuer))
             {
