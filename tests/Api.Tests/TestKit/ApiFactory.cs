@@ -32,15 +32,18 @@ public sealed class ApiFactory(
     /// <summary>
     /// The API's clock when it runs on one, null when it runs on the system clock. Everything the
     /// API times on it waits until the test moves it: the key refresh schedule and its retries,
-    /// the refresh cooldown, <c>Retry-After</c>, the dev issuer's <c>iat</c>, and the metadata
-    /// timeout (though HttpClient's own copy of that timeout keeps to the system clock).
+    /// the refresh cooldown, <c>Retry-After</c>, the dev issuer's <c>iat</c>, the metadata timeout
+    /// (the only limit on a key fetch: HttpClient's own timeout is off) and the refusal log's minute.
     /// </summary>
     public FakeTimeProvider? Clock => clock;
 
-    public TokenFactory Tokens { get; } = new(issuer, Audience);
-
-    /// <summary>Services the test registers on top of the API's own (an <c>IIssuerSelector</c>, say).</summary>
+    /// <summary>
+    /// Services a test adds or replaces after the API's own, when the host is built: a probe that
+    /// tells the test a request got somewhere, or an <c>IIssuerSelector</c>. Never a replacement for what is being tested.
+    /// </summary>
     public Action<IServiceCollection>? TestServices { get; init; }
+
+    public TokenFactory Tokens { get; } = new(issuer, Audience);
 
     /// <summary>What the API logged, filtered by its logging configuration like any other provider.</summary>
     public CapturedLogs Logs { get; } = new();
@@ -116,9 +119,9 @@ public sealed class ApiFactory(
             builder.ConfigureTestServices(services => services.RemoveAll<TimeProvider>().AddSingleton<TimeProvider>(clock));
         }
 
-        if (TestServices is { } configure)
+        if (TestServices is { } testServices)
         {
-            builder.ConfigureTestServices(configure);
+            builder.ConfigureTestServices(testServices);
         }
 
         builder.ConfigureAppConfiguration(configuration =>

@@ -38,8 +38,8 @@ public sealed class HostileWorld : IAsyncLifetime
             .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
         Attacker = await AttackerServer.StartAsync(AttackerKey, AttackerCertificate.ExportCertificatePem());
 
-        // On a clock of its own, so a test can give each refusal a fresh minute of the log's budget
-        // (RefusalLog writes the first lines per reason per minute in full).
+        // On a test clock, so a test can start a new minute of the refusal log (whose budget of
+        // full lines per reason a corpus of forged tokens would otherwise spend).
         Api = await ApiFactory.StartWithOwnIssuerAsync(clock: ApiFactory.ClockStartingNow(), prepareIssuer: issuer => issuer.Publish(EcKey));
     }
 
