@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load benchmark of the API's token check (issue 7, SPEC §8). The one command, from anywhere:
+# Load benchmark of the API's token check (README, "Performance"; results in bench/RESULTS.md). The one command, from anywhere:
 #
 #   bench/run.sh                          # 3 rounds of 10 s per case, then the memory run
 #   ROUNDS=5 DURATION=20s bench/run.sh    # longer

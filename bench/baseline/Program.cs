@@ -1,6 +1,6 @@
 // The stock comparator of the load benchmark: what a developer gets from the ASP.NET Core docs —
 // plain AddJwtBearer with Authority and Audience, a claim policy for the permission, and the
-// same routes as the API. Nothing tuned; it sets the bar the API must meet (issue 7).
+// same routes as the API. Nothing tuned; it sets the bar the API must meet (bench/RESULTS.md).
 //
 //   Auth0__Domain=http://127.0.0.1:<port>/ Auth0__Audience=<aud> dotnet Baseline.dll
 var builder = WebApplication.CreateBuilder(args);

@@ -21,7 +21,8 @@ internal sealed class Auth0BearerHandler(
     TrustedIssuers issuers,
     ValidatedTokenCache cache,
     AuthMetrics metrics,
-    RefusalLog refusals) : JwtBearerHandler(options, loggers, encoder)
+    RefusalLog refusals,
+    IIssuerSelector? selector = null) : JwtBearerHandler(options, loggers, encoder)
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -36,17 +37,28 @@ internal sealed class Auth0BearerHandler(
             return Refuse(credentials, new AuthorizationHeaderException(problem));
         }
 
-        if (cache.TryGet(credentials.Token!, out var principal, out var validated))
+        if (cache.TryGet(credentials.Header!, credentials.Token!, out var principal, out var validated))
         {
+            if (selector is not null && !selector.Accepts(Context, validated.Issuer))
+            {
+                return Refuse(credentials, new IssuerNotAcceptedException());
+            }
+
             credentials.Validated = validated;
-            metrics.TokenAccepted();
+            metrics.TokenAccepted(validated.Issuer);
             return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
         }
 
-        var result = await base.HandleAuthenticateAsync().ConfigureAwait(false);
-        if (result.Succeeded)
+        // Before any key is looked at or fetched, as for an issuer that is not configured at all.
+        if (selector is not null && (credentials.Facts?.Issuer is not { } claimed || !selector.Accepts(Context, claimed)))
         {
-            metrics.TokenAccepted();
+            return Refuse(credentials, new IssuerNotAcceptedException());
+        }
+
+        var result = await base.HandleAuthenticateAsync().ConfigureAwait(false);
+        if (result.Succeeded && credentials.Validated is { } accepted)
+        {
+            metrics.TokenAccepted(accepted.Issuer);
         }
         else if (result.Failure is { } failure)
         {
@@ -60,7 +72,7 @@ internal sealed class Auth0BearerHandler(
     {
         var credentials = RequestCredentials.Of(Context);
         var refusal = credentials.Refusal ??= TokenRefusal.MissingToken;
-        refusals.Write(refusal, credentials.Facts?.ClientId, credentials.Facts?.KeyId);
+        refusals.Write(refusal, credentials.Facts?.ClientId, credentials.Facts?.KeyId, credentials.Facts?.Issuer);
         return BearerChallenges.WriteAsync(Context, refusal);
     }
 
@@ -69,7 +81,7 @@ internal sealed class Auth0BearerHandler(
     {
         var credentials = RequestCredentials.Of(Context);
         var refusal = credentials.Refusal = TokenRefusal.InsufficientPermission(PermissionRule.Of(Context));
-        refusals.Write(refusal, credentials.Validated?.ClientId, credentials.Validated?.KeyId);
+        refusals.Write(refusal, credentials.Validated?.ClientId, credentials.Validated?.KeyId, credentials.Validated?.Issuer);
         return BearerChallenges.WriteAsync(Context, refusal);
     }
 
@@ -77,7 +89,9 @@ internal sealed class Auth0BearerHandler(
     private AuthenticateResult Refuse(RequestCredentials credentials, Exception failure)
     {
         var refusal = credentials.Refusal ??= TokenRefusal.From(failure, new RefusalContext(auth0.Value, issuers.Names, credentials.Facts));
-        metrics.TokenRefused(refusal.Reason);
+        // An issuer name from an unverified token is a metric tag only when it is one we trust:
+        // anything else would let a flood of made-up issuers grow the metric without bound.
+        metrics.TokenRefused(refusal.Reason, issuers.Find(credentials.Facts?.Issuer)?.Issuer.Issuer);
         return AuthenticateResult.Fail(failure);
     }
 }

@@ -12,20 +12,36 @@ internal sealed class Auth0Options
     public const string Section = "Auth0";
 
     /// <summary>
-    /// Tenant domain (<c>dev-x.us.auth0.com</c>) or a full authority URL. <c>http://</c> is
-    /// accepted only for loopback hosts, so a token's keys can never be fetched in clear text
+    /// Tenant domain (<c>dev-x.us.auth0.com</c>) or a full authority URL; a comma-separated list
+    /// is read as <see cref="Domains"/> (so <c>AUTH0_DOMAIN</c> can name several). <c>http://</c>
+    /// is accepted only for loopback hosts, so a token's keys can never be fetched in clear text
     /// over a real network.
     /// </summary>
     public string? Domain { get; set; }
+
+    /// <summary>
+    /// Several domains, each trusted as its own issuer: an Auth0 tenant's canonical domain and its
+    /// custom domains, whose tokens each name the domain the client used in <c>iss</c>. The first
+    /// is the one Swagger UI gets tokens from.
+    /// </summary>
+    public IList<string> Domains { get; set; } = [];
 
     /// <summary>The API identifier: every token must carry it in <c>aud</c>.</summary>
     public string? Audience { get; set; }
 
     /// <summary>
-    /// Expected <c>iss</c>. Left empty, the <c>issuer</c> of the discovery document is used, which
-    /// avoids the trailing-slash mistake and follows custom domains.
+    /// Expected <c>iss</c>, with a single domain only. Left empty, each domain's authority is its
+    /// issuer (<c>https://dev-x.us.auth0.com/</c>, with the trailing slash, as Auth0 writes it),
+    /// and its discovery document must name that same issuer.
     /// </summary>
     public string? Issuer { get; set; }
+
+    /// <summary>
+    /// The client ids (<c>azp</c>, else <c>client_id</c>) whose tokens are accepted, compared
+    /// exactly; empty: any application of the tenant authorized for the API. A token naming no
+    /// client is refused when the list is set.
+    /// </summary>
+    public IList<string> AllowedClients { get; set; } = [];
 
     /// <summary>Allowed <c>alg</c> values. Auth0 signs with RS256 unless told otherwise.</summary>
     public IList<string> Algorithms { get; set; } = [];
@@ -91,6 +107,19 @@ internal sealed class Auth0Options
         }
     }
 
-    /// <summary>The authority the domain names, always ending with a slash; null when it names none.</summary>
-    public Uri? Authority => Auth0Domain.ToAuthority(Domain);
+    /// <summary>
+    /// The configured domains as (configuration key, value) pairs: <c>Auth0:Domains:0</c>, ... or
+    /// the entries of the comma-separated <c>Auth0:Domain</c>, trimmed.
+    /// </summary>
+    internal IReadOnlyList<(string Key, string Value)> DomainEntries =>
+        Domains.Count > 0
+            ? [.. Domains.Select((d, i) => ($"{Section}:{nameof(Domains)}:{i}", d))]
+            : string.IsNullOrWhiteSpace(Domain)
+                ? []
+                : Domain.Split(',', StringSplitOptions.TrimEntries) is [var single]
+                    ? [($"{Section}:{nameof(Domain)}", single)]
+                    : [.. Domain.Split(',', StringSplitOptions.TrimEntries).Select((d, i) => ($"{Section}:{nameof(Domain)} entry {i}", d))];
+
+    /// <summary>The authorities the domains name, each ending with a slash; entries that name none are left out (the validator refuses them).</summary>
+    internal IReadOnlyList<Uri> Authorities => [.. DomainEntries.Select(e => Auth0Domain.ToAuthority(e.Value)).OfType<Uri>()];
 }

@@ -23,18 +23,7 @@ internal sealed class Auth0OptionsValidator : IValidateOptions<Auth0Options>
     {
         var failures = new List<string>();
 
-        if (string.IsNullOrWhiteSpace(options.Domain))
-        {
-            failures.Add("Auth0:Domain is missing: set the environment variable Auth0__Domain or AUTH0_DOMAIN to your tenant domain (e.g. dev-x.us.auth0.com).");
-        }
-        else if (options.Authority is not { } authority)
-        {
-            failures.Add($"Auth0:Domain '{options.Domain}' is not a domain or an http(s) URL (Auth0__Domain / AUTH0_DOMAIN).");
-        }
-        else if (authority.Scheme == Uri.UriSchemeHttp && !Auth0Domain.IsLoopback(authority))
-        {
-            failures.Add($"Auth0:Domain '{options.Domain}' uses http:// for a host that is not loopback (Auth0__Domain / AUTH0_DOMAIN); use https:// (http is accepted only for localhost, 127.0.0.0/8 and ::1).");
-        }
+        ValidateDomains(options, failures);
 
         if (string.IsNullOrWhiteSpace(options.Audience))
         {
@@ -44,6 +33,10 @@ internal sealed class Auth0OptionsValidator : IValidateOptions<Auth0Options>
         if (options.Issuer is { Length: > 0 } issuer && !Uri.TryCreate(issuer, UriKind.Absolute, out _))
         {
             failures.Add($"Auth0:Issuer '{issuer}' is not an absolute URL (Auth0__Issuer).");
+        }
+        else if (options.Issuer is { Length: > 0 } && options.DomainEntries.Count > 1)
+        {
+            failures.Add("Auth0:Issuer is set with several domains: each domain's issuer is its own authority, so leave Auth0:Issuer unset (Auth0__Issuer).");
         }
 
         foreach (var algorithm in options.Algorithms.Where(a => !KnownAlgorithms.Contains(a)))
@@ -56,6 +49,11 @@ internal sealed class Auth0OptionsValidator : IValidateOptions<Auth0Options>
         if (options.ClockSkew < TimeSpan.Zero || options.ClockSkew > MaxClockSkew)
         {
             failures.Add($"Auth0:ClockSkew '{options.ClockSkew}' must be between 00:00:00 and 00:05:00.");
+        }
+
+        if (options.AllowedClients.Any(string.IsNullOrWhiteSpace))
+        {
+            failures.Add("Auth0:AllowedClients contains an empty client id (Auth0__AllowedClients__<n>).");
         }
 
         if (options.PermissionClaims.Any(string.IsNullOrWhiteSpace))
@@ -73,6 +71,39 @@ internal sealed class Auth0OptionsValidator : IValidateOptions<Auth0Options>
         AddIfNotPositive(failures, nameof(options.MetadataTimeout), options.MetadataTimeout);
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateDomains(Auth0Options options, List<string> failures)
+    {
+        if (!string.IsNullOrWhiteSpace(options.Domain) && options.Domains.Count > 0)
+        {
+            failures.Add("Auth0:Domain and Auth0:Domains are both set: list every domain in Auth0:Domains (Auth0__Domains__0, ...) or in Auth0:Domain, comma-separated (Auth0__Domain / AUTH0_DOMAIN), not both.");
+            return;
+        }
+
+        var entries = options.DomainEntries;
+        if (entries.Count == 0)
+        {
+            failures.Add("Auth0:Domain is missing: set the environment variable Auth0__Domain or AUTH0_DOMAIN to your tenant domain (e.g. dev-x.us.auth0.com), or list several in Auth0:Domains.");
+            return;
+        }
+
+        var seen = new Dictionary<Uri, string>();
+        foreach (var (key, value) in entries)
+        {
+            if (Auth0Domain.ToAuthority(value) is not { } authority)
+            {
+                failures.Add($"{key} '{value}' is not a domain or an http(s) URL (Auth0__Domain / AUTH0_DOMAIN, or Auth0__Domains__<n>).");
+            }
+            else if (authority.Scheme == Uri.UriSchemeHttp && !Auth0Domain.IsLoopback(authority))
+            {
+                failures.Add($"{key} '{value}' uses http:// for a host that is not loopback (Auth0__Domain / AUTH0_DOMAIN); use https:// (http is accepted only for localhost, 127.0.0.0/8 and ::1).");
+            }
+            else if (!seen.TryAdd(authority, key))
+            {
+                failures.Add($"{key} '{value}' names the authority {authority} a second time (also {seen[authority]}): list each domain once.");
+            }
+        }
     }
 
     private static void AddIfNotPositive(List<string> failures, string key, TimeSpan value)

@@ -19,16 +19,17 @@ internal sealed class AuthMetrics
     {
         var meter = meters.Create(MeterName);
         validations = meter.CreateCounter<long>(
-            "api.auth.token_validations", "{token}", "Bearer tokens checked, by result (accepted, refused) and reason code.");
+            "api.auth.token_validations", "{token}", "Tokens checked, by result (accepted, refused), reason code and issuer (a trusted one only).");
         keyRefreshes = meter.CreateCounter<long>(
             "api.auth.key_refreshes", "{refresh}", "Signing key fetches, by outcome (success, failure) and issuer.");
     }
 
-    public void TokenAccepted() =>
-        validations.Add(1, new KeyValuePair<string, object?>("result", "accepted"), new KeyValuePair<string, object?>("reason", "valid"));
+    public void TokenAccepted(string issuer) => validations.Add(
+        1, new KeyValuePair<string, object?>("result", "accepted"), new KeyValuePair<string, object?>("reason", "valid"), new KeyValuePair<string, object?>("issuer", issuer));
 
-    public void TokenRefused(string reason) =>
-        validations.Add(1, new KeyValuePair<string, object?>("result", "refused"), new KeyValuePair<string, object?>("reason", reason));
+    /// <param name="issuer">The trusted issuer the token names; null when it names none we trust.</param>
+    public void TokenRefused(string reason, string? issuer) => validations.Add(
+        1, new KeyValuePair<string, object?>("result", "refused"), new KeyValuePair<string, object?>("reason", reason), new KeyValuePair<string, object?>("issuer", issuer));
 
     public void KeyRefresh(string issuer, bool succeeded) =>
         keyRefreshes.Add(1, new KeyValuePair<string, object?>("outcome", succeeded ? "success" : "failure"), new KeyValuePair<string, object?>("issuer", issuer));

@@ -27,8 +27,11 @@ internal sealed partial class RefusalLog : IDisposable
         summaries = time.CreateTimer(_ => Summarise(), null, Window, Window);
     }
 
-    /// <summary>Logs <paramref name="refusal"/> in full, or counts it for the summary.</summary>
-    public void Write(TokenRefusal refusal, string? clientId, string? keyId)
+    /// <summary>
+    /// Logs <paramref name="refusal"/> in full, or counts it for the summary. The client, kid and
+    /// issuer of a refused token are what it claims, cleaned of control characters and cut short.
+    /// </summary>
+    public void Write(TokenRefusal refusal, string? clientId, string? keyId, string? issuer)
     {
         if (!logger.IsEnabled(LogLevel.Information))
         {
@@ -62,7 +65,7 @@ internal sealed partial class RefusalLog : IDisposable
 
         if (inFull)
         {
-            LogRefused(logger, refusal.Status, refusal.Reason, clientId, keyId, refusal.Description);
+            LogRefused(logger, refusal.Status, refusal.Reason, clientId, keyId, issuer, refusal.Description);
         }
     }
 
@@ -95,8 +98,8 @@ internal sealed partial class RefusalLog : IDisposable
         public int Suppressed { get; set; }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Request refused with {Status} ({Reason}) for client {ClientId}, kid {KeyId}: {Description}")]
-    private static partial void LogRefused(ILogger logger, int status, string reason, string? clientId, string? keyId, string description);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Request refused with {Status} ({Reason}) for client {ClientId}, kid {KeyId}, issuer {Issuer}: {Description}")]
+    private static partial void LogRefused(ILogger logger, int status, string reason, string? clientId, string? keyId, string? issuer, string description);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Count} more requests refused with reason {Reason} in the last {Period} were not logged one by one (the metrics count each)")]
     private static partial void LogSuppressed(ILogger logger, int count, string reason, TimeSpan period);

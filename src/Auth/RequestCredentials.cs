@@ -20,19 +20,28 @@ internal sealed class RequestCredentials
 {
     private const string BearerScheme = "Bearer";
 
+    private readonly Range tokenRange;
+    private string? token;
     private TokenFacts? facts;
 
-    private RequestCredentials(CredentialScheme scheme, string? token, string? problem)
+    private RequestCredentials(CredentialScheme scheme, string? problem, string? header = null, Range tokenRange = default)
     {
         Scheme = scheme;
-        Token = token;
         Problem = problem;
+        Header = header;
+        this.tokenRange = tokenRange;
     }
 
     public CredentialScheme Scheme { get; }
 
-    /// <summary>The token, when the header is well-formed.</summary>
-    public string? Token { get; }
+    /// <summary>The <c>Authorization</c> header value the token was read from, exactly as received.</summary>
+    public string? Header { get; }
+
+    /// <summary>
+    /// The token, when the header is well-formed. Cut from <see cref="Header"/> only when asked
+    /// for: a remembered token is found by its header alone, and a copy of a token is ~1.4 KB.
+    /// </summary>
+    public string? Token => Header is null ? null : token ??= Header[tokenRange];
 
     /// <summary>Why the header breaks RFC 6750 §2.1 (answered 400 <c>invalid_request</c>); null when it does not.</summary>
     public string? Problem { get; }
@@ -72,33 +81,37 @@ internal sealed class RequestCredentials
         var values = headers.Authorization;
         if (values.Count == 0)
         {
-            return new(CredentialScheme.None, null, null);
+            return new(CredentialScheme.None, null);
         }
 
         if (values.Count > 1)
         {
-            return new(CredentialScheme.Bearer, null, "The request has more than one Authorization header.");
+            return new(CredentialScheme.Bearer, "The request has more than one Authorization header.");
         }
 
-        var value = values[0].AsSpan().Trim();
+        var header = values[0] ?? "";
+        var start = header.Length - header.AsSpan().TrimStart().Length;
+        var value = header.AsSpan().Trim();
         if (!value.StartsWith(BearerScheme, StringComparison.OrdinalIgnoreCase)
             || (value.Length > BearerScheme.Length && value[BearerScheme.Length] != ' '))
         {
-            return new(CredentialScheme.None, null, null);
+            return new(CredentialScheme.None, null);
         }
 
-        var token = value[BearerScheme.Length..].Trim(' ');
+        var afterScheme = value[BearerScheme.Length..];
+        var token = afterScheme.Trim(' ');
         if (token.IsEmpty)
         {
-            return new(CredentialScheme.Bearer, null, "The Authorization header has no token after 'Bearer'.");
+            return new(CredentialScheme.Bearer, "The Authorization header has no token after 'Bearer'.");
         }
 
         if (!IsB64Token(token))
         {
-            return new(CredentialScheme.Bearer, null, "The Authorization header must be 'Bearer <token>' with a single token and no other characters.");
+            return new(CredentialScheme.Bearer, "The Authorization header must be 'Bearer <token>' with a single token and no other characters.");
         }
 
-        return new(CredentialScheme.Bearer, token.ToString(), null);
+        var tokenStart = start + BearerScheme.Length + (afterScheme.Length - afterScheme.TrimStart(' ').Length);
+        return new(CredentialScheme.Bearer, null, header, tokenStart..(tokenStart + token.Length));
     }
 
     /// <summary>b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".</summary>

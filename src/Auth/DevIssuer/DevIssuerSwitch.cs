@@ -14,7 +14,7 @@ internal sealed class DevIssuerSwitch(IHostEnvironment environment, IConfigurati
     // Bound here rather than taken from IOptions<Auth0Options>: the dev issuer post-configures
     // those options, so asking them would ask itself.
     public bool IsOn { get; } = environment.IsDevelopment()
-        && string.IsNullOrWhiteSpace(configuration.GetSection(Auth0Options.Section).Get<Auth0Options>()?.Domain);
+        && configuration.GetSection(Auth0Options.Section).Get<Auth0Options>() is not { DomainEntries.Count: > 0 };
 
     /// <summary>The dev issuer's <c>iss</c>, always ending with a slash like Auth0's.</summary>
     public string Issuer { get; } = Auth0Domain.ToAuthority(options.Value.Issuer ?? FirstListenAddress(options.Value.Urls))?.AbsoluteUri

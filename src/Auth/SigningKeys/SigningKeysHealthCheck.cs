@@ -11,12 +11,20 @@ internal sealed class SigningKeysHealthCheck(TrustedIssuers issuers) : IHealthCh
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var states = issuers.Stores.Select(s => (s.Issuer.Issuer, s.State)).ToList();
-        var data = states.ToDictionary(
-            s => s.Issuer,
-            s => (object)(s.State.HasKeys ? "Healthy" : $"Unhealthy: {s.State.Failure ?? "signing keys not obtained yet"}"));
+        var data = new Dictionary<string, object>
+        {
+            ["issuers"] = states.Select(s => new IssuerHealth(
+                s.Issuer,
+                s.State.HasKeys ? nameof(HealthStatus.Healthy) : nameof(HealthStatus.Unhealthy),
+                s.State.HasKeys ? null : s.State.Failure ?? "Signing keys not obtained yet.")).ToList(),
+        };
         var held = states.Count(s => s.State.HasKeys);
         return Task.FromResult(held == states.Count ? HealthCheckResult.Healthy("Signing keys held.", data)
             : held > 0 ? HealthCheckResult.Degraded($"Signing keys held for {held} of {states.Count} issuers.", data: data)
             : HealthCheckResult.Unhealthy("Signing keys not obtained yet.", data: data));
     }
+
+    /// <summary>One issuer's line in <c>/health/ready</c>.</summary>
+    /// <param name="Detail">Why it has no keys: the last fetch's failure.</param>
+    private sealed record IssuerHealth(string Issuer, string Status, string? Detail);
 }

@@ -54,8 +54,12 @@ internal sealed class SigningKeysRefresher(
             var keys = await store.RefreshAsync().WaitAsync(stoppingToken).ConfigureAwait(false);
             failures = keys is null ? failures + 1 : 0;
             var wait = keys is null ? Backoff(failures, keysHeld: store.Current is not null) : Regular(keys);
-            nextAttempts[store] = time.GetUtcNow() + wait;
-            await Task.Delay(wait, time, stoppingToken).ConfigureAwait(false);
+            var due = time.GetUtcNow() + wait;
+            // Armed before it is published: whoever reads NextAttemptAt (a test moving its clock
+            // there) finds the wait already counting, never one armed later from a moved clock.
+            var delay = Task.Delay(wait, time, stoppingToken);
+            nextAttempts[store] = due;
+            await delay.ConfigureAwait(false);
         }
     }
 

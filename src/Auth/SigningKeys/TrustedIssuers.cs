@@ -30,14 +30,14 @@ internal sealed class TrustedIssuers
     /// <summary>The exact <c>iss</c> of each trusted issuer, in configuration order.</summary>
     public IReadOnlyList<string> Names { get; }
 
-    /// <summary>The issuer <c>Auth0:Domain</c> names, expecting <c>Auth0:Issuer</c> in its tokens when that is set.</summary>
-    private static IEnumerable<TrustedIssuer> Configured(Auth0Options options)
-    {
-        var authority = options.Authority!;
-        yield return string.IsNullOrEmpty(options.Issuer)
-            ? new TrustedIssuer(authority, authority.AbsoluteUri, IssuerConfigured: false)
-            : new TrustedIssuer(authority, options.Issuer, IssuerConfigured: true);
-    }
+    /// <summary>
+    /// One issuer per configured domain, its authority as its issuer; with a single domain,
+    /// <c>Auth0:Issuer</c> may name the issuer instead.
+    /// </summary>
+    private static IEnumerable<TrustedIssuer> Configured(Auth0Options options) =>
+        string.IsNullOrEmpty(options.Issuer)
+            ? options.Authorities.Select(authority => new TrustedIssuer(authority, authority.AbsoluteUri, IssuerConfigured: false))
+            : [new TrustedIssuer(options.Authorities[0], options.Issuer, IssuerConfigured: true)];
 
     /// <summary>The store of the issuer named exactly <paramref name="issuer"/>; null when it is not trusted.</summary>
     public SigningKeyStore? Find(string? issuer) =>

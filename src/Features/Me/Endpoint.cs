@@ -4,7 +4,7 @@ using FastEndpoints;
 namespace Api.Features.Me;
 
 /// <summary>Who the token says the caller is: handy to check what a token really carries.</summary>
-public sealed class Endpoint : EndpointWithoutRequest<Response>
+internal sealed class Endpoint : EndpointWithoutRequest<Response>
 {
     public override void Configure()
     {

@@ -1,3 +1,3 @@
 namespace Api.Features.Me;
 
-public sealed record Response(string? Subject, string? ClientId, IReadOnlyList<string> Permissions, DateTimeOffset? ExpiresAt);
+internal sealed record Response(string? Subject, string? ClientId, IReadOnlyList<string> Permissions, DateTimeOffset? ExpiresAt);

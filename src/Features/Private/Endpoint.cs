@@ -3,7 +3,7 @@ using FastEndpoints;
 namespace Api.Features.Private;
 
 /// <summary>Declares no rule: FastEndpoints' secure default lets any valid token in.</summary>
-public sealed class Endpoint : EndpointWithoutRequest<Response>
+internal sealed class Endpoint : EndpointWithoutRequest<Response>
 {
     public override void Configure()
     {

@@ -2,7 +2,7 @@ using FastEndpoints;
 
 namespace Api.Features.PrivateScoped;
 
-public sealed class Endpoint : EndpointWithoutRequest<Response>
+internal sealed class Endpoint : EndpointWithoutRequest<Response>
 {
     public const string Permission = "read:messages";
 

@@ -1,3 +1,3 @@
 namespace Api.Features.PrivateScoped;
 
-public sealed record Response(string Message);
+internal sealed record Response(string Message);

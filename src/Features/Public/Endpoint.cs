@@ -2,7 +2,7 @@ using FastEndpoints;
 
 namespace Api.Features.Public;
 
-public sealed class Endpoint : EndpointWithoutRequest<Response>
+internal sealed class Endpoint : EndpointWithoutRequest<Response>
 {
     public override void Configure()
     {

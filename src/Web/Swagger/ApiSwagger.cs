@@ -10,7 +10,7 @@ namespace Api.Web.Swagger;
 /// unless <c>Swagger:Enabled</c> is false. Both are plain middleware, outside endpoint
 /// authorization: anyone may read them, and they hold no secret.
 /// </summary>
-public static class ApiSwagger
+internal static class ApiSwagger
 {
     public const string UiPath = "/swagger";
     public const string DocumentPath = "/swagger/v1/swagger.json";
@@ -19,7 +19,7 @@ public static class ApiSwagger
     {
         var services = builder.Services;
         services.AddOptions<SwaggerOptions>().BindConfiguration(SwaggerOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<SwaggerOptions>, SwaggerOptions.Validator>();
+        services.AddSingleton<IValidateOptions<SwaggerOptions>, SwaggerOptionsValidator>();
         services.SwaggerDocument(document =>
         {
             document.EnableJWTBearerAuth = false; // its scheme is named JWTBearerAuth; SecuritySchemes names ours

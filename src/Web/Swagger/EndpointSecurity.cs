@@ -15,7 +15,7 @@ namespace Api.Web.Swagger;
 /// on load, for tools in <c>x-required-permissions</c>), and the 401/403 answers the auth module
 /// gives.
 /// </summary>
-public sealed class EndpointSecurity(IServiceProvider services) : IOperationProcessor
+internal sealed class EndpointSecurity(IServiceProvider services) : IOperationProcessor
 {
     public const string PermissionsExtension = "x-required-permissions";
     public const string ProblemJson = "application/problem+json";

@@ -52,7 +52,7 @@ internal sealed class SecuritySchemes(IServiceProvider services) : IDocumentProc
         if (!string.IsNullOrEmpty(swagger.ClientId))
         {
             flows.AuthorizationCode = WithScopes(
-                new OpenApiOAuthFlow { AuthorizationUrl = new Uri(auth0.Authority!, "authorize").AbsoluteUri, TokenUrl = tokenUrl },
+                new OpenApiOAuthFlow { AuthorizationUrl = new Uri(auth0.Authorities[0], "authorize").AbsoluteUri, TokenUrl = tokenUrl },
                 PermissionsInUse(context.Document));
         }
 
@@ -60,7 +60,7 @@ internal sealed class SecuritySchemes(IServiceProvider services) : IDocumentProc
         {
             Type = OpenApiSecuritySchemeType.OAuth2,
             Flows = flows,
-            Description = $"Gets an access token from {auth0.Authority} for the audience '{auth0.Audience}'. "
+            Description = $"Gets an access token from {auth0.Authorities[0]} for the audience '{auth0.Audience}'. "
                 + "Client credentials: the client id and secret of a machine-to-machine application "
                 + "(they stay in this browser tab and are sent to the token endpoint only)."
                 + (flows.AuthorizationCode is null ? "" : " Authorization code with PKCE: sign in as a user, ticking the permissions to ask for in the token's scope."),
@@ -106,7 +106,7 @@ internal sealed class SecuritySchemes(IServiceProvider services) : IDocumentProc
         return new(usedBy.ToDictionary(p => p.Key, p => "Ask for it in the token's scope; needed by " + string.Join(", ", p.Value)), StringComparer.Ordinal);
     }
 
-    /// <summary>Auth0's token endpoint, <c>{authority}oauth/token</c>; null when no authority is configured.</summary>
+    /// <summary>Auth0's token endpoint of the first configured domain, <c>{authority}oauth/token</c>; null when none is configured.</summary>
     public static string? TokenUrl(Auth0Options auth0) =>
-        auth0.Authority is { } authority ? new Uri(authority, "oauth/token").AbsoluteUri : null;
+        auth0.Authorities is [var authority, ..] ? new Uri(authority, "oauth/token").AbsoluteUri : null;
 }

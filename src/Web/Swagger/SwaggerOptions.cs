@@ -1,10 +1,7 @@
-using System.Text.RegularExpressions;
-using Microsoft.Extensions.Options;
-
 namespace Api.Web.Swagger;
 
 /// <summary>The <c>Swagger</c> section: the OpenAPI document and Swagger UI at <c>/swagger</c>.</summary>
-public sealed partial class SwaggerOptions
+internal sealed class SwaggerOptions
 {
     public const string Section = "Swagger";
 
@@ -20,19 +17,4 @@ public sealed partial class SwaggerOptions
     /// permissions. Public by design: a SPA has no secret, and none is ever put in the page.
     /// </summary>
     public string? ClientId { get; set; }
-
-    /// <summary>
-    /// NSwag writes the client id into a JavaScript string literal unescaped, so only the characters
-    /// Auth0 client ids are made of are accepted.
-    /// </summary>
-    [GeneratedRegex("^[A-Za-z0-9._~-]+$")]
-    private static partial Regex SafeClientId();
-
-    internal sealed class Validator : IValidateOptions<SwaggerOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, SwaggerOptions options) =>
-            string.IsNullOrEmpty(options.ClientId) || SafeClientId().IsMatch(options.ClientId)
-                ? ValidateOptionsResult.Success
-                : ValidateOptionsResult.Fail($"{Section}:{nameof(ClientId)} (environment variable {Section}__{nameof(ClientId)}) must be a client id: letters, digits and . _ ~ - only.");
-    }
 }

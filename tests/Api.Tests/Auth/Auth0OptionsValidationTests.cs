@@ -100,7 +100,23 @@ public sealed class Auth0OptionsValidationTests
         { "a clock skew over 5 minutes", new() { ["Auth0:ClockSkew"] = "00:06:00" }, ["Auth0:ClockSkew '00:06:00'"] },
         { "an empty permission claim", new() { ["Auth0:PermissionClaims:0"] = "permissions", ["Auth0:PermissionClaims:1"] = "" }, ["Auth0:PermissionClaims"] },
         { "no key refresh cooldown", new() { ["Auth0:KeyRefreshCooldown"] = "00:00:00" }, ["Auth0:KeyRefreshCooldown"] },
+        { "Domain and Domains both", new() { ["Auth0:Domains:0"] = "login.example.com" }, ["Auth0:Domain and Auth0:Domains are both set"] },
+        { "a bad entry of Domains", new() { ["Auth0:Domain"] = "", ["Auth0:Domains:0"] = "dev-x.us.auth0.com", ["Auth0:Domains:1"] = "http://login.example.com" }, ["Auth0:Domains:1 'http://login.example.com'", "https://"] },
+        { "a bad entry of a comma-separated Domain", new() { ["Auth0:Domain"] = "dev-x.us.auth0.com, ftp://x.example" }, ["Auth0:Domain entry 1 'ftp://x.example'"] },
+        { "one authority twice", new() { ["Auth0:Domain"] = "", ["Auth0:Domains:0"] = "dev-x.us.auth0.com", ["Auth0:Domains:1"] = "https://dev-x.us.auth0.com/" }, ["Auth0:Domains:1", "a second time", "Auth0:Domains:0"] },
+        { "Issuer with several domains", new() { ["Auth0:Domain"] = "dev-x.us.auth0.com,login.example.com", ["Auth0:Issuer"] = "https://dev-x.us.auth0.com/" }, ["Auth0:Issuer is set with several domains"] },
     };
+
+    [Theory]
+    [InlineData("dev-x.us.auth0.com,login.example.com")]
+    [InlineData(" dev-x.us.auth0.com , https://login.example.com/ ")]
+    public void A_comma_separated_Domain_names_several_issuers(string domain)
+    {
+        var options = Bind(new() { ["Auth0:Domain"] = domain });
+
+        Assert.True(new Auth0OptionsValidator().Validate(null, options).Succeeded);
+        Assert.Equal([new Uri("https://dev-x.us.auth0.com/"), new Uri("https://login.example.com/")], options.Authorities);
+    }
 
     [Theory]
     [MemberData(nameof(RefusedOptions), DisableDiscoveryEnumeration = true)]
@@ -117,7 +133,10 @@ public sealed class Auth0OptionsValidationTests
     }
 
     /// <summary>Binds valid settings with <paramref name="settings"/> on top, as configuration would, and validates them.</summary>
-    private static Microsoft.Extensions.Options.ValidateOptionsResult Validate(Dictionary<string, string?> settings)
+    private static Microsoft.Extensions.Options.ValidateOptionsResult Validate(Dictionary<string, string?> settings) =>
+        new Auth0OptionsValidator().Validate(null, Bind(settings));
+
+    private static Auth0Options Bind(Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Auth0:Domain"] = "dev-x.us.auth0.com", ["Auth0:Audience"] = "https://api.example.test" })
@@ -126,6 +145,6 @@ public sealed class Auth0OptionsValidationTests
         var options = new Auth0Options();
         ConfigurationBinder.Bind(configuration.GetSection(Auth0Options.Section), options);
         options.ApplyListDefaults();
-        return new Auth0OptionsValidator().Validate(null, options);
+        return options;
     }
 }

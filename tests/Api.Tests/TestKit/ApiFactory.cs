@@ -32,10 +32,16 @@ public sealed class ApiFactory(
     /// <summary>
     /// The API's clock when it runs on one, null when it runs on the system clock. Everything the
     /// API times on it waits until the test moves it: the key refresh schedule and its retries,
-    /// the refresh cooldown, <c>Retry-After</c>, the dev issuer's <c>iat</c>, and the metadata
-    /// timeout (though HttpClient's own copy of that timeout keeps to the system clock).
+    /// the refresh cooldown, <c>Retry-After</c>, the dev issuer's <c>iat</c>, the metadata timeout
+    /// (the only limit on a key fetch: HttpClient's own timeout is off) and the refusal log's minute.
     /// </summary>
     public FakeTimeProvider? Clock => clock;
+
+    /// <summary>
+    /// Services a test adds or replaces after the API's own, when the host is built: a probe that
+    /// tells the test a request got somewhere, or an <c>IIssuerSelector</c>. Never a replacement for what is being tested.
+    /// </summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
 
     public TokenFactory Tokens { get; } = new(issuer, Audience);
 
@@ -111,6 +117,11 @@ public sealed class ApiFactory(
             // Replaces the TimeProvider.System that the API registers with TryAddSingleton, whichever
             // of the two registrations runs first (tests/Api.Tests/TestKit/ApiClockTests.cs shows it).
             builder.ConfigureTestServices(services => services.RemoveAll<TimeProvider>().AddSingleton<TimeProvider>(clock));
+        }
+
+        if (TestServices is { } testServices)
+        {
+            builder.ConfigureTestServices(testServices);
         }
 
         builder.ConfigureAppConfiguration(configuration =>

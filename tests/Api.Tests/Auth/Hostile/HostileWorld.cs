@@ -38,7 +38,9 @@ public sealed class HostileWorld : IAsyncLifetime
             .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
         Attacker = await AttackerServer.StartAsync(AttackerKey, AttackerCertificate.ExportCertificatePem());
 
-        Api = await ApiFactory.StartWithOwnIssuerAsync(prepareIssuer: issuer => issuer.Publish(EcKey));
+        // On a test clock, so a test can start a new minute of the refusal log (whose budget of
+        // full lines per reason a corpus of forged tokens would otherwise spend).
+        Api = await ApiFactory.StartWithOwnIssuerAsync(clock: ApiFactory.ClockStartingNow(), prepareIssuer: issuer => issuer.Publish(EcKey));
     }
 
     public async ValueTask DisposeAsync()

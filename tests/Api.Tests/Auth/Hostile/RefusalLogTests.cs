@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Api.Auth;
 using Api.Tests.TestKit;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
@@ -9,7 +10,8 @@ namespace Api.Tests.Auth.Hostile;
 /// <summary>
 /// What the API's owner reads about refused requests: one structured line per refusal with a
 /// stable reason code, the client (<c>azp</c>) and <c>kid</c> when the token lets them be read,
-/// and never a token, at any log level.
+/// and never a token, at any log level; under a flood, the first lines of each reason in a
+/// minute and then one summary line (README, "Why was my token refused?").
 /// </summary>
 public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileWorld>
 {
@@ -18,6 +20,11 @@ public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileW
     /// <summary>What Auth0 returns without an audience (a token for /userinfo): short, so any quote of a line holds all of it.</summary>
     private const string Opaque = "Zq3w9vLx8Hk2mN4pR7sT1uV6yB0cD5eF";
 
+    /// <summary>What README promises: the first 10 refusals of each reason in a minute are written in full.</summary>
+    private const int FullLines = 10;
+
+    private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
+
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Theory]
@@ -25,6 +32,7 @@ public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileW
     public async Task Each_refused_forged_token_is_logged_once_with_its_reason_client_and_kid(string @case)
     {
         var token = ForgedTokenCorpusTests.Cases[@case].Mint(world);
+        world.Api.Clock!.Advance(RefusalLog.Window); // a minute of its own: 12 cases share alg_not_allowed, whose first 10 alone are written
 
         var (response, logged) = await world.Api.SendAndLogAsync("/api/private", $"Bearer {token}");
         using (response)
@@ -116,6 +124,63 @@ public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileW
     }
 
     [Fact]
+    public async Task Under_a_flood_of_one_reason_the_first_10_refusals_are_logged_in_full_then_one_summary_line_when_the_minute_ends()
+    {
+        using var recorder = new AuthMeasurements();
+        var clock = ApiFactory.ClockStartingNow();
+        await using var api = await ApiFactory.StartWithOwnIssuerAsync(clock: clock);
+        using var client = api.CreateClient();
+        var forged = AuthorizationHeader.Bearer(api.Tokens.Create(t => t.Claim("aud", "https://other.example.test")));
+
+        var flood = await RefuseAsync(client, Enumerable.Repeat(forged, 50));
+        Assert.All(flood, answer => Assert.Equal((HttpStatusCode.Unauthorized, "bad_audience"), answer));
+        Assert.Equal(FullLines, api.RefusalLines().Count);
+
+        // One tick before the minute ends it is still the same minute: nothing more is written.
+        clock.Advance(Minute - TimeSpan.FromTicks(1));
+        await RefuseAsync(client, Enumerable.Repeat(forged, 5));
+        Assert.Equal(FullLines, api.RefusalLines().Count);
+        Assert.Empty(SummaryLines(api));
+
+        clock.Advance(TimeSpan.FromTicks(1));
+        await Eventually.HoldsAsync(() => SummaryLines(api).Count > 0, "the minute's summary line was written");
+        var summary = Assert.Single(SummaryLines(api));
+        Assert.Equal((45, "bad_audience", Minute), (summary["Count"], summary["Reason"], summary["Period"]));
+
+        // A new minute, a new budget: the next refusal is written in full again.
+        await RefuseAsync(client, [forged]);
+        Assert.Equal(FullLines + 1, api.RefusalLines().Count);
+        Assert.All(api.RefusalLines(), line => Assert.Equal("bad_audience", line["Reason"]));
+        Assert.Equal(56, RefusalsCounted(recorder, api, "bad_audience")); // the metric counts every one
+    }
+
+    [Fact]
+    public async Task Each_refusal_reason_has_its_own_budget_of_full_lines_and_its_own_summary()
+    {
+        using var recorder = new AuthMeasurements();
+        var clock = ApiFactory.ClockStartingNow();
+        await using var api = await ApiFactory.StartWithOwnIssuerAsync(clock: clock);
+        using var client = api.CreateClient();
+        var wrongAudience = AuthorizationHeader.Bearer(api.Tokens.Create(t => t.Claim("aud", "https://other.example.test")));
+        var expired = AuthorizationHeader.Bearer(api.Tokens.Create(t => t.ExpiresAt(DateTimeOffset.UtcNow.AddMinutes(-5))));
+
+        // 25 of one reason and 12 of another, all at once.
+        await RefuseAsync(client, Enumerable.Repeat(wrongAudience, 25).Concat(Enumerable.Repeat(expired, 12)));
+        var lines = api.RefusalLines();
+        Assert.Equal(FullLines, lines.Count(l => Equals(l["Reason"], "bad_audience")));
+        Assert.Equal(FullLines, lines.Count(l => Equals(l["Reason"], "expired")));
+        Assert.Equal(2 * FullLines, lines.Count);
+
+        clock.Advance(Minute);
+        await Eventually.HoldsAsync(() => SummaryLines(api).Count >= 2, "both reasons' summary lines were written");
+        Assert.Equal(
+            new Dictionary<object, object?> { ["bad_audience"] = 15, ["expired"] = 2 },
+            SummaryLines(api).ToDictionary(l => l["Reason"]!, l => l["Count"]));
+        Assert.Equal(25, RefusalsCounted(recorder, api, "bad_audience"));
+        Assert.Equal(12, RefusalsCounted(recorder, api, "expired"));
+    }
+
+    [Fact]
     public async Task With_every_category_at_Trace_no_log_line_or_scope_holds_a_token_or_a_part_of_one()
     {
         await using var api = await ApiFactory.StartAsync(world.Issuer, new Dictionary<string, string?>
@@ -172,6 +237,19 @@ public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileW
             .Select(w => w.Where.Length > 200 ? w.Where[..200] : w.Where).Distinct().ToList();
         Assert.True(leaks.Count == 0, $"Token parts were logged, {leaks.Count} times; the first:\n{string.Join('\n', leaks.Take(5))}");
     }
+
+    /// <summary>The lines that stand for refusals not written one by one.</summary>
+    private static IReadOnlyList<LogLine> SummaryLines(ApiFactory api) =>
+        [.. api.Logs.All.Where(l => l.Category == typeof(RefusalLog).FullName && l.Message.Contains("were not logged one by one", StringComparison.Ordinal))];
+
+    /// <summary>Sends one request per Authorization header, all at once, to a protected endpoint.</summary>
+    private static Task<(HttpStatusCode Status, string? Reason)[]> RefuseAsync(HttpClient client, IEnumerable<string> authorizations) =>
+        Task.WhenAll(authorizations.Select(authorization => client.StatusAndReasonAsync("/api/private", authorization)));
+
+    private static long RefusalsCounted(AuthMeasurements recorder, ApiFactory api, string reason) =>
+        recorder.Of(api)
+            .Where(m => m.Instrument == "api.auth.token_validations" && m.Tags["result"] == "refused" && m.Tags["reason"] == reason)
+            .Sum(m => m.Value);
 
     /// <summary>kid and azp when the token has a JSON header and payload to read them from, else nulls.</summary>
     private static (string? KeyId, string? ClientId) ReadableHeaderAndPayload(string token)

@@ -1,65 +1,96 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
+using Api.Auth;
+using Api.Auth.SigningKeys;
+using Api.Tests.TestKit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Api.Tests.Auth.SigningKeys;
 
 /// <summary>
-/// These tests break their own issuer and measure time and request counts, so they run one at a
-/// time and apart from the rest of the suite (on 2 cores a parallel build or test skews timers).
+/// These tests each start an issuer and an API of their own and break the issuer on purpose; one
+/// at a time is enough. Nothing in them depends on how fast the machine is: every API runs on a
+/// test clock that moves only when the test moves it, and the tests wait for events (a request
+/// held at the issuer, the next fetch armed, a log line), never for time to pass.
 /// </summary>
-[CollectionDefinition(nameof(SigningKeysTestGroup), DisableParallelization = true)]
+[CollectionDefinition(nameof(SigningKeysTestGroup))]
 public sealed class SigningKeysTestGroup;
 
-/// <summary>Settings and checks shared by the signing-key tests.</summary>
+/// <summary>Settings, starting and the test clock shared by the signing-key tests.</summary>
 internal static class Keys
 {
-    public static CancellationToken Cancel => TestContext.Current.CancellationToken;
+    /// <summary>
+    /// The shipped key settings, changed only where given, plus debug logs from the key store so
+    /// that repeated failures are visible to <c>ApiFactory.Logs</c>.
+    /// </summary>
+    public static Dictionary<string, string?> Settings(TimeSpan? cooldown = null, TimeSpan? interval = null, TimeSpan? timeout = null)
+    {
+        var settings = new Dictionary<string, string?> { ["Logging:LogLevel:Api.Auth.SigningKeys"] = "Debug" };
+        Set("Auth0:KeyRefreshCooldown", cooldown);
+        Set("Auth0:KeyRefreshInterval", interval);
+        Set("Auth0:MetadataTimeout", timeout);
+        return settings;
+
+        void Set(string key, TimeSpan? value)
+        {
+            if (value is { } given)
+            {
+                settings[key] = given.ToString("c", CultureInfo.InvariantCulture);
+            }
+        }
+    }
+
+    /// <summary>An issuer and an API of their own, the API on a test clock standing still at the real now; started and ready.</summary>
+    public static Task<ApiFactory> StartApiAsync(IReadOnlyDictionary<string, string?>? settings = null, Action<TestIssuer>? prepareIssuer = null) =>
+        ApiFactory.StartWithOwnIssuerAsync(settings ?? Settings(), ApiFactory.ClockStartingNow(), prepareIssuer);
+
+    /// <summary>An API on a test clock, not started: for a test that watches what happens while it starts.</summary>
+    public static ApiFactory CreateApi(TestIssuer issuer, Action<IServiceCollection>? testServices = null) =>
+        new(issuer, Settings(), clock: ApiFactory.ClockStartingNow()) { TestServices = testServices };
+
+    public static FakeTimeProvider TestClock(this ApiFactory api) =>
+        api.Clock ?? throw new InvalidOperationException("This API runs on the system clock; start it with ApiFactory.ClockStartingNow().");
+
+    public static Auth0Options Auth0Options(this ApiFactory api) => api.Services.GetRequiredService<IOptions<Auth0Options>>().Value;
+
+    /// <summary>The API's one key store: the issuer it was started with.</summary>
+    public static SigningKeyStore KeyStore(this ApiFactory api) => Assert.Single(api.Services.GetRequiredService<TrustedIssuers>().Stores);
 
     /// <summary>
-    /// The key settings a test runs with, plus debug logs from the key cache so repeated attempts
-    /// are visible to <c>ApiFactory.Logs</c>. The timeout stays at its 5 s default unless a test is
-    /// about it: on a busy machine the first fetch (cold JIT) can take longer than a short one.
+    /// When the next scheduled fetch is due, once a fetch has ended and the next one is armed; with
+    /// <paramref name="after"/>, the one armed after the fetch due then. The refresher publishes the
+    /// time only once its wait is counting, so the clock may be moved there at once.
     /// </summary>
-    public static Dictionary<string, string?> Settings(
-        TimeSpan? cooldown = null, TimeSpan? interval = null, TimeSpan? timeout = null) => new()
+    public static async Task<DateTimeOffset> NextRefreshAsync(this ApiFactory api, DateTimeOffset? after = null)
     {
-        ["Auth0:KeyRefreshCooldown"] = Format(cooldown ?? TimeSpan.FromSeconds(30)),
-        ["Auth0:KeyRefreshInterval"] = Format(interval ?? TimeSpan.FromHours(1)),
-        ["Auth0:MetadataTimeout"] = Format(timeout ?? TimeSpan.FromSeconds(5)),
-        ["Logging:LogLevel:Api.Auth.SigningKeys"] = "Debug",
-    };
-
-    /// <summary>Status and the problem body's <c>reason</c> (null for a 200).</summary>
-    public static async Task<(HttpStatusCode Status, string? Reason)> GetAsync(HttpClient client, string path, string? token = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        if (token is not null)
-        {
-            request.Headers.Authorization = new("Bearer", token);
-        }
-
-        using var response = await client.SendAsync(request, Cancel);
-        if (response.IsSuccessStatusCode)
-        {
-            return (response.StatusCode, null);
-        }
-
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
-        return (response.StatusCode, body.TryGetProperty("reason", out var reason) ? reason.GetString() : null);
+        var schedule = api.Services.GetRequiredService<SigningKeysRefresher>();
+        var store = api.KeyStore();
+        DateTimeOffset? next = null;
+        await Eventually.HoldsAsync(
+            () => (next = schedule.NextAttemptAt(store)) is { } at && (after is null || at > after),
+            after is null ? "a key fetch ended and the next one was scheduled" : $"the fetch due at {after:O} ended and the next one was scheduled",
+            explain: () => $"The next fetch is due at {next:O}.");
+        return next!.Value;
     }
 
-    /// <summary>Polls <paramref name="check"/> until it holds; fails after <paramref name="within"/>.</summary>
-    public static async Task EventuallyAsync(Func<Task<bool>> check, TimeSpan within, string what)
+    /// <summary>
+    /// Moves the test clock to the next scheduled fetch and waits until that fetch has ended (its
+    /// outcome stored and logged, the one after it armed); returns when that one is due.
+    /// </summary>
+    public static async Task<DateTimeOffset> RunScheduledRefreshAsync(this ApiFactory api)
     {
-        var deadline = DateTime.UtcNow + within;
-        while (!await check())
+        var clock = api.TestClock();
+        var due = await api.NextRefreshAsync();
+        if (due > clock.GetUtcNow())
         {
-            Assert.True(DateTime.UtcNow < deadline, $"Not within {within}: {what}");
-            await Task.Delay(50, Cancel);
+            clock.Advance(due - clock.GetUtcNow());
         }
+
+        return await api.NextRefreshAsync(after: due);
     }
 
-    private static string Format(TimeSpan value) => value.ToString("c", CultureInfo.InvariantCulture);
+    /// <summary>The answer of a request the test let wait, with a guard so a request that never ends fails the test instead of hanging it.</summary>
+    public static Task<T> AnsweredAsync<T>(this Task<T> answer) =>
+        answer.WaitAsync(Eventually.DefaultGuard, TestContext.Current.CancellationToken);
 }
