@@ -9,6 +9,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddAuth0Authentication();
 builder.AddDevIssuer();
+builder.Services.AddProxies();
 builder.Services.AddApiCors();
 builder.Services.AddProblemResponses();
 builder.Services.AddFastEndpoints();
@@ -17,6 +18,7 @@ builder.AddApiTelemetry();
 
 var app = builder.Build();
 
+app.UseProxies();
 app.UseProblemResponses();
 app.UseCors();
 app.BlockFastEndpointsTestRoutes();

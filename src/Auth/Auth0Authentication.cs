@@ -1,3 +1,4 @@
+using Api.Auth.DPoP;
 using Api.Auth.SigningKeys;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization.Policy;
@@ -44,6 +45,8 @@ internal static class Auth0Authentication
         services.AddHostedService(provider => provider.GetRequiredService<SigningKeysRefresher>());
         services.AddSingleton<ValidatedTokenCache>();
         services.AddSingleton<Auth0TokenHandler>();
+        services.AddDPoP();
+        services.AddSingleton<DPoPGate>();
         services.AddHealthChecks().AddCheck<SigningKeysHealthCheck>("signing-keys", tags: ["ready"]);
 
         services.AddSingleton<JwtBearerLogging>();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Microsoft.Extensions.Primitives;
 
 namespace Api.Auth;
 
@@ -7,7 +8,12 @@ internal enum CredentialScheme
 {
     /// <summary>No <c>Authorization</c> header, or a scheme this API does not take.</summary>
     None,
+
+    /// <summary><c>Bearer</c>, RFC 6750.</summary>
     Bearer,
+
+    /// <summary><c>DPoP</c>, RFC 9449 §7.1: the token comes with a proof in the <c>DPoP</c> header.</summary>
+    DPoP,
 }
 
 /// <summary>
@@ -18,17 +24,18 @@ internal enum CredentialScheme
 /// </summary>
 internal sealed class RequestCredentials
 {
-    private const string BearerScheme = "Bearer";
+    private static readonly (string Name, CredentialScheme Scheme)[] Schemes = [("Bearer", CredentialScheme.Bearer), ("DPoP", CredentialScheme.DPoP)];
 
     private readonly Range tokenRange;
     private string? token;
     private TokenFacts? facts;
 
-    private RequestCredentials(CredentialScheme scheme, string? problem, string? header = null, Range tokenRange = default)
+    private RequestCredentials(CredentialScheme scheme, string? problem, string? header = null, Range tokenRange = default, StringValues proofs = default)
     {
         Scheme = scheme;
         Problem = problem;
         Header = header;
+        Proofs = proofs;
         this.tokenRange = tokenRange;
     }
 
@@ -36,6 +43,12 @@ internal sealed class RequestCredentials
 
     /// <summary>The <c>Authorization</c> header value the token was read from, exactly as received.</summary>
     public string? Header { get; }
+
+    /// <summary>
+    /// The <c>DPoP</c> header values sent with a <c>DPoP</c> token (RFC 9449 §4.3 wants exactly
+    /// one); with a <c>Bearer</c> token the header is not read: such a request is judged as Bearer.
+    /// </summary>
+    public StringValues Proofs { get; }
 
     /// <summary>
     /// The token, when the header is well-formed. Cut from <see cref="Header"/> only when asked
@@ -74,7 +87,8 @@ internal sealed class RequestCredentials
     /// <summary>
     /// JwtBearer's own parsing joins repeated headers and treats <c>Bearer</c> with nothing after
     /// it as no credentials, which would answer a broken request with a plain 401; RFC 6750 §3.1
-    /// wants <c>invalid_request</c> for both, so the header is read here instead.
+    /// wants <c>invalid_request</c> for both, so the header is read here instead. <c>DPoP</c>
+    /// tokens follow the same syntax (RFC 9449 §7.1).
     /// </summary>
     private static RequestCredentials Read(IHeaderDictionary headers)
     {
@@ -92,26 +106,40 @@ internal sealed class RequestCredentials
         var header = values[0] ?? "";
         var start = header.Length - header.AsSpan().TrimStart().Length;
         var value = header.AsSpan().Trim();
-        if (!value.StartsWith(BearerScheme, StringComparison.OrdinalIgnoreCase)
-            || (value.Length > BearerScheme.Length && value[BearerScheme.Length] != ' '))
+        var (name, scheme) = SchemeOf(value);
+        if (scheme == CredentialScheme.None)
         {
             return new(CredentialScheme.None, null);
         }
 
-        var afterScheme = value[BearerScheme.Length..];
+        var afterScheme = value[name.Length..];
         var token = afterScheme.Trim(' ');
         if (token.IsEmpty)
         {
-            return new(CredentialScheme.Bearer, "The Authorization header has no token after 'Bearer'.");
+            return new(scheme, $"The Authorization header has no token after '{name}'.");
         }
 
         if (!IsB64Token(token))
         {
-            return new(CredentialScheme.Bearer, "The Authorization header must be 'Bearer <token>' with a single token and no other characters.");
+            return new(scheme, $"The Authorization header must be '{name} <token>' with a single token and no other characters.");
         }
 
-        var tokenStart = start + BearerScheme.Length + (afterScheme.Length - afterScheme.TrimStart(' ').Length);
-        return new(CredentialScheme.Bearer, null, header, tokenStart..(tokenStart + token.Length));
+        var tokenStart = start + name.Length + (afterScheme.Length - afterScheme.TrimStart(' ').Length);
+        return new(scheme, null, header, tokenStart..(tokenStart + token.Length), scheme == CredentialScheme.DPoP ? headers["DPoP"] : default);
+    }
+
+    /// <summary>The scheme <paramref name="value"/> starts with, compared ignoring case (RFC 9110 §11.1), followed by a space or nothing.</summary>
+    private static (string Name, CredentialScheme Scheme) SchemeOf(ReadOnlySpan<char> value)
+    {
+        foreach (var (name, scheme) in Schemes)
+        {
+            if (value.StartsWith(name, StringComparison.OrdinalIgnoreCase) && (value.Length == name.Length || value[name.Length] == ' '))
+            {
+                return (name, scheme);
+            }
+        }
+
+        return ("", CredentialScheme.None);
     }
 
     /// <summary>b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".</summary>

@@ -1,3 +1,4 @@
+using Api.Auth.DPoP;
 using Api.Auth.SigningKeys;
 using Microsoft.IdentityModel.Tokens;
 
@@ -47,6 +48,7 @@ internal sealed record TokenRefusal(int Status, string? Error, string Reason, st
         SecurityTokenSignatureKeyNotFoundException => Invalid("unknown_kid", "The token's signing key (kid) is not one of the issuer's keys."),
         SecurityTokenInvalidSignatureException => Invalid("bad_signature", "The token's signature is invalid."),
         UnsupportedCriticalHeaderException unsupported => Invalid("unsupported_crit", unsupported.Message),
+        DPoPRefusedException dpop => dpop.Failure.ToRefusal(),
         ClientNotAllowedException { ClientId: { } client } => Invalid("client_not_allowed",
             $"The client '{client}' is not one of the clients this API accepts (Auth0:AllowedClients); its owner must add it there."),
         ClientNotAllowedException => Invalid("client_not_allowed",

@@ -46,14 +46,6 @@ internal static class DPoPChallenge
             challenge.Append(", ");
         }
 
-        challenge.Append(name).Append("=\"");
-        // RFC 6750 §3 (which RFC 9449 §7.1 follows) allows only %x20-21 / %x23-5B / %x5D-7E inside
-        // these values: no quote, no backslash, nothing a client could use to end the header.
-        foreach (var c in value)
-        {
-            challenge.Append(c is >= ' ' and <= '~' and not '"' and not '\\' ? c : '\'');
-        }
-
-        return challenge.Append('"');
+        return challenge.Append(name).Append("=\"").Append(Challenges.QuotedStringSafe(value)).Append('"');
     }
 }

@@ -54,6 +54,18 @@ internal sealed record DPoPProofFailure(int Status, string? Error, string Reason
     public static DPoPProofFailure TokenNotBound(string reason, string description) =>
         new(StatusCodes.Status401Unauthorized, TokenRefusal.InvalidToken, reason, description);
 
+    /// <summary>
+    /// A Bearer token (or none) where only DPoP is accepted: 401 with a bare DPoP challenge, as for
+    /// a request without credentials (RFC 9449 §7.1).
+    /// </summary>
+    public static DPoPProofFailure DPoPRequired(string description) =>
+        new(StatusCodes.Status401Unauthorized, null, DPoPReason.Required, description);
+
+    /// <summary>A token bound to a key sent as a bearer token: refused as invalid, whatever the mode (RFC 9449 §7.2).</summary>
+    public static DPoPProofFailure BoundTokenAsBearer() => new(
+        StatusCodes.Status401Unauthorized, TokenRefusal.InvalidToken, DPoPReason.BoundTokenAsBearer,
+        "This token is bound to a key ('cnf'): send it as 'Authorization: DPoP <token>' with a DPoP proof made with that key; a bound token is never accepted as a bearer token.");
+
     /// <summary>The proof could not be recorded against replay, so it is not accepted: 503, no error code.</summary>
     public static DPoPProofFailure Unrecorded(string reason, string description, TimeSpan retryAfter) =>
         new(StatusCodes.Status503ServiceUnavailable, null, reason, description, retryAfter);
@@ -100,4 +112,8 @@ internal static class DPoPReason
     public const string Replayed = "dpop_replayed";
     public const string ReplayStoreUnavailable = "dpop_replay_store_unavailable";
     public const string ReplayStoreFull = "dpop_replay_store_full";
+
+    // §7.1 and §7.2: which scheme a token may come with.
+    public const string Required = "dpop_required";
+    public const string BoundTokenAsBearer = "dpop_bound_token_as_bearer";
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Serialization;
 using Api.Auth.DPoP;
 
@@ -57,8 +56,7 @@ internal sealed record TokenError(
 
         if (RetryAfter is { } retryAfter)
         {
-            // RFC 9110 §10.2.3: whole seconds, never 0.
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            context.Response.Headers.RetryAfter = Challenges.RetryAfterValue(retryAfter);
         }
 
         return context.Response.WriteAsJsonAsync(this, context.RequestAborted);

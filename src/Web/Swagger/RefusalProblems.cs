@@ -7,7 +7,7 @@ using NSwag;
 namespace Api.Web.Swagger;
 
 /// <summary>
-/// The RFC 9457 bodies of the API's 401 and 403 answers as <see cref="BearerChallenges"/> writes
+/// The RFC 9457 bodies of the API's 401 and 403 answers as <see cref="Challenges"/> writes
 /// them: a schema naming their members, and examples made from the same <see cref="TokenRefusal"/>
 /// and <see cref="PermissionRule"/> values as the answers. Without them Swagger UI shows ASP.NET
 /// Core's generic ProblemDetails (<c>instance</c>, <c>additionalProp1</c>...), which the API never
@@ -54,12 +54,12 @@ internal static class RefusalProblems
         },
     };
 
-    /// <summary>The members in the order <see cref="BearerChallenges"/> writes them.</summary>
+    /// <summary>The members in the order <see cref="Challenges"/> writes them.</summary>
     private static OpenApiExample Example(string summary, TokenRefusal refusal)
     {
         var body = new Dictionary<string, object?>
         {
-            ["type"] = refusal.Error is null ? UnauthorizedType : BearerChallenges.ErrorCodesReference,
+            ["type"] = refusal.Error is null ? UnauthorizedType : Challenges.ErrorCodesReference,
             ["title"] = ReasonPhrases.GetReasonPhrase(refusal.Status),
             ["status"] = refusal.Status,
             ["detail"] = refusal.Description,

@@ -16,7 +16,7 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task No_Authorization_header_gets_401_with_a_plain_Bearer_challenge()
+    public async Task No_Authorization_header_gets_401_with_a_Bearer_and_a_DPoP_challenge_without_error_code()
     {
         using var client = fixture.Api.CreateClient();
         using var response = await client.GetAsync(PrivateRoute, Cancel);
@@ -28,7 +28,7 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
     [InlineData("Basic dXNlcjpwYXNzd29yZA==")]
     [InlineData("Token abc.def.ghi")]
     [InlineData("Bearerabc.def.ghi")]
-    public async Task Another_scheme_gets_401_with_a_plain_Bearer_challenge(string authorization)
+    public async Task Another_scheme_gets_401_with_a_Bearer_and_a_DPoP_challenge_without_error_code(string authorization)
     {
         using var response = await fixture.Api.GetWithAuthorizationAsync(PrivateRoute, authorization);
 
@@ -109,8 +109,7 @@ public sealed class BearerErrorContractTests(ApiFixture fixture)
     private static async Task AssertNoCredentialsAnswerAsync(HttpResponseMessage response)
     {
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        var challenge = WwwAuthenticate.From(response);
-        Assert.Equal("Bearer", challenge.Raw);
+        Assert.Equal(WwwAuthenticate.NoCredentials, WwwAuthenticate.RawOf(response));
         var problem = await response.ReadProblemAsync(Cancel);
         Assert.Equal("missing_token", problem.StringOf("reason"));
         Assert.Null(problem.StringOf("error"));

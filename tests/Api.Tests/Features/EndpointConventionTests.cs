@@ -16,6 +16,7 @@ public sealed class EndpointConventionTests(ApiFixture fixture)
     private static readonly Type[] AnyValidToken =
     [
         typeof(Api.Features.Private.Endpoint),
+        typeof(Api.Features.PrivateBound.Endpoint),
         typeof(Api.Features.Me.Endpoint),
     ];
 

@@ -24,6 +24,21 @@ public sealed record WwwAuthenticate(string Raw, string Scheme, IReadOnlyDiction
         return Parse(Assert.Single(values));
     }
 
+    /// <summary>
+    /// The response's one <c>WWW-Authenticate</c> header as sent, unparsed: for an answer that
+    /// offers several challenges at once (<c>Bearer, DPoP algs="..."</c>).
+    /// </summary>
+    public static string RawOf(HttpResponseMessage response)
+    {
+        Assert.True(
+            response.Headers.NonValidated.TryGetValues("WWW-Authenticate", out var values),
+            $"The {(int)response.StatusCode} response has no WWW-Authenticate header.");
+        return Assert.Single(values);
+    }
+
+    /// <summary>The challenges of a request without credentials while Bearer and DPoP are both accepted (RFC 9449 §7.1).</summary>
+    public const string NoCredentials = "Bearer, DPoP algs=\"ES256 ES384 PS256 RS256\"";
+
     /// <summary>Parses <c>scheme [ auth-param *( "," auth-param ) ]</c>; throws on anything else.</summary>
     public static WwwAuthenticate Parse(string value)
     {

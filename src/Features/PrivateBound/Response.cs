@@ -1,0 +1,3 @@
+namespace Api.Features.PrivateBound;
+
+internal sealed record Response(string Message);
