@@ -1,10 +1,12 @@
 using Api.Auth;
+using Api.Auth.DPoP;
 using FastEndpoints;
 using FastEndpoints.Swagger;
 using Microsoft.Extensions.Options;
 using NJsonSchema;
 using NSwag;
 using NSwag.Generation.Processors;
+using NSwag.Generation.AspNetCore;
 using NSwag.Generation.Processors.Contexts;
 
 namespace Api.Web.Swagger;
@@ -30,12 +32,18 @@ internal sealed class EndpointSecurity(IServiceProvider services) : IOperationPr
 
         var operation = context.OperationDescription.Operation;
 
-        // Either scheme will do (OpenAPI: the entries of `security` are alternatives).
-        operation.Security =
-        [
-            new OpenApiSecurityRequirement { [SecuritySchemes.Bearer] = [] },
-            new OpenApiSecurityRequirement { [SecuritySchemes.OAuth2] = [] },
-        ];
+        // Any scheme will do (OpenAPI: the entries of `security` are alternatives), but an endpoint
+        // that requires DPoP (or the API, in Required mode) takes DPoP alone.
+        var dpop = services.GetRequiredService<IOptions<DPoPOptions>>().Value.Mode;
+        operation.Security = dpop == DPoPMode.Required || RequiresDPoP(context)
+            ? [new OpenApiSecurityRequirement { [SecuritySchemes.DPoP] = [] }]
+            : dpop == DPoPMode.Disabled
+                ? [new OpenApiSecurityRequirement { [SecuritySchemes.Bearer] = [] }, new OpenApiSecurityRequirement { [SecuritySchemes.OAuth2] = [] }]
+                : [
+                    new OpenApiSecurityRequirement { [SecuritySchemes.Bearer] = [] },
+                    new OpenApiSecurityRequirement { [SecuritySchemes.OAuth2] = [] },
+                    new OpenApiSecurityRequirement { [SecuritySchemes.DPoP] = [] },
+                ];
 
         // Resolved here, when the document is first generated: configuration is final by then.
         var auth0 = services.GetRequiredService<IOptions<Auth0Options>>().Value;
@@ -68,6 +76,11 @@ internal sealed class EndpointSecurity(IServiceProvider services) : IOperationPr
             && rule["permissions"] is string[] permissions
                 ? permissions
                 : [];
+
+    /// <summary>Whether the endpoint declared <c>RequireDPoP()</c> (its metadata, as ASP.NET Core describes the endpoint).</summary>
+    private static bool RequiresDPoP(OperationProcessorContext context) =>
+        context is AspNetCoreOperationProcessorContext { ApiDescription.ActionDescriptor.EndpointMetadata: { } metadata }
+        && metadata.OfType<DPoPRequired>().Any();
 
     /// <summary>
     /// <c>AllowAnonymous()</c> with no verbs opens every verb the endpoint listens to; with verbs,

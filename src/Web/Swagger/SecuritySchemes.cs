@@ -1,4 +1,5 @@
 using Api.Auth;
+using Api.Auth.DPoP;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using NSwag;
@@ -20,6 +21,9 @@ internal sealed class SecuritySchemes(IServiceProvider services) : IDocumentProc
     /// <summary>The scheme whose flows get a token from the authority.</summary>
     public const string OAuth2 = "Auth0";
 
+    /// <summary>DPoP-bound tokens (RFC 9449), named as the HTTP authentication scheme.</summary>
+    public const string DPoP = "DPoP";
+
     public void Process(DocumentProcessorContext context)
     {
         // Resolved here, when the document is first generated, not at start-up: configuration is
@@ -35,6 +39,20 @@ internal sealed class SecuritySchemes(IServiceProvider services) : IDocumentProc
             BearerFormat = "JWT",
             Description = $"Paste an access token issued for the audience '{auth0.Audience}' (without the word Bearer).",
         };
+
+        // Described, not usable from the page: each request needs a proof signed by the client's key.
+        var dpop = services.GetRequiredService<IOptions<DPoPOptions>>().Value;
+        if (dpop.Mode != DPoPMode.Disabled)
+        {
+            schemes[DPoP] = new OpenApiSecurityScheme
+            {
+                Type = OpenApiSecuritySchemeType.Http,
+                Scheme = "dpop",
+                Description = "A DPoP-bound access token (RFC 9449): 'Authorization: DPoP <token>' plus a 'DPoP' header holding a proof "
+                    + $"signed with the token's key ({string.Join(", ", dpop.Algorithms)}), made for each request. Swagger UI cannot make "
+                    + "proofs; see the README section \"DPoP\" for a client that does.",
+            };
+        }
 
         if (TokenUrl(auth0) is not { } tokenUrl)
         {

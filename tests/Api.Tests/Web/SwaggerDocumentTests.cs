@@ -68,18 +68,31 @@ public sealed partial class SwaggerDocumentTests(ApiFixture fixture)
     }
 
     [Fact]
-    public async Task Protected_operations_accept_either_scheme()
+    public async Task Protected_operations_accept_any_scheme_and_the_DPoP_only_one_DPoP_alone()
     {
         var document = await DocumentAsync();
 
         foreach (var path in new[] { "/api/private", "/api/private-scoped", "/api/me" })
         {
-            var security = Operation(document, path).GetProperty("security").EnumerateArray()
-                .Select(requirement => string.Join("+", requirement.EnumerateObject().Select(s => s.Name)))
-                .ToArray();
-            Assert.Equal(["Bearer", "Auth0"], security);
+            Assert.Equal(["Bearer", "Auth0", "DPoP"], Security(document, path));
         }
+
+        Assert.Equal(["DPoP"], Security(document, "/api/private-bound"));
     }
+
+    [Fact]
+    public async Task DPoP_scheme_is_described_beside_Bearer()
+    {
+        var dpop = (await DocumentAsync()).GetProperty("components").GetProperty("securitySchemes").GetProperty("DPoP");
+
+        Assert.Equal("http", dpop.GetProperty("type").GetString());
+        Assert.Equal("dpop", dpop.GetProperty("scheme").GetString());
+        Assert.Contains("RFC 9449", dpop.GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
+    private static string[] Security(JsonElement document, string path) =>
+        [.. Operation(document, path).GetProperty("security").EnumerateArray()
+            .Select(requirement => string.Join("+", requirement.EnumerateObject().Select(s => s.Name)))];
 
     [Fact]
     public async Task Anonymous_operations_have_no_security_and_no_401()
