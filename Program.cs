@@ -1,5 +1,6 @@
 using Api.Auth;
 using Api.Auth.DevIssuer;
+using Api.Redis;
 using Api.Web;
 using Api.Web.Swagger;
 using FastEndpoints;
@@ -9,6 +10,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddAuth0Authentication();
 builder.AddDevIssuer();
+builder.AddSharedRedis();
 builder.Services.AddProxies();
 builder.Services.AddApiCors();
 builder.Services.AddProblemResponses();
