@@ -1,3 +1,4 @@
+using Api.Web.RateLimits;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Extensions.Options;
 
@@ -16,8 +17,9 @@ internal static class ApiCors
                 .WithOrigins([.. api.Value.AllowedOrigins.Select(o => o.TrimEnd('/'))])
                 .WithMethods("GET", "POST")
                 .WithHeaders("Authorization", "Content-Type")
-                // A frontend needs the challenge to tell an expired token from a missing permission.
-                .WithExposedHeaders("WWW-Authenticate", "Retry-After")
+                // A frontend needs the challenge to tell an expired token from a missing permission,
+                // and the rate limit fields to slow down before it is refused.
+                .WithExposedHeaders("WWW-Authenticate", "Retry-After", TooManyRequests.RateLimitPolicyHeader, TooManyRequests.RateLimitHeader)
                 .SetPreflightMaxAge(TimeSpan.FromHours(1))));
         return services;
     }

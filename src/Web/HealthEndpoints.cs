@@ -10,11 +10,13 @@ namespace Api.Web;
 /// </summary>
 internal static class HealthEndpoints
 {
+    public const string PathBase = "/health";
+
     public static WebApplication MapHealthEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
+        app.MapHealthChecks(PathBase + "/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
             .AllowAnonymous();
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteAsync })
+        app.MapHealthChecks(PathBase + "/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteAsync })
             .AllowAnonymous();
         return app;
     }

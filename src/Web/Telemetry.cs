@@ -1,4 +1,5 @@
 using Api.Auth;
+using Api.Web.RateLimits;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -6,7 +7,7 @@ using OpenTelemetry.Resources;
 namespace Api.Web;
 
 /// <summary>
-/// Exports the auth meters over OTLP when <see cref="TelemetryOptions"/> names a collector.
+/// Exports the auth and rate limit meters over OTLP when <see cref="TelemetryOptions"/> names a collector.
 /// Without one nothing is exported and the meters stay visible to <c>dotnet-counters</c>.
 /// </summary>
 internal static class Telemetry
@@ -14,9 +15,11 @@ internal static class Telemetry
     private static readonly string[] Meters =
     [
         AuthMetrics.MeterName,
+        RateLimitMetrics.MeterName,
         "Microsoft.AspNetCore.Authentication",
         "Microsoft.AspNetCore.Authorization",
         "Microsoft.AspNetCore.Hosting",
+        "Microsoft.AspNetCore.RateLimiting",
     ];
 
     public static WebApplicationBuilder AddApiTelemetry(this WebApplicationBuilder builder)

@@ -1,0 +1,18 @@
+namespace Api.Web.RateLimits;
+
+/// <summary>
+/// Fixed-window request counts, per policy and caller. A window opens at a caller's first request
+/// and lasts the policy's window; the next request after it opens a new one.
+/// </summary>
+internal interface IWindowCounters
+{
+    /// <summary>
+    /// Counts one request of <paramref name="partition"/>; null when it could not be counted, and
+    /// the request is then let through.
+    /// </summary>
+    ValueTask<WindowCount?> CountAsync(CallerPartition partition);
+}
+
+/// <param name="Count">Requests in the current window, this one included.</param>
+/// <param name="ResetAfter">Time left until the window ends.</param>
+internal readonly record struct WindowCount(long Count, TimeSpan ResetAfter);
