@@ -1,3 +1,4 @@
+using Api.Redis;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -6,7 +7,7 @@ namespace Api.Web.RateLimits;
 
 /// <summary>
 /// Per-client rate limits (README, "Callers and limits") on ASP.NET Core's rate limiting
-/// middleware.
+/// middleware, counted in Redis when <c>ConnectionStrings:Redis</c> is set, else in memory.
 /// </summary>
 internal static class ApiRateLimits
 {
@@ -17,7 +18,10 @@ internal static class ApiRateLimits
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<RateLimitMetrics>();
         services.AddSingleton<CallerPartitions>();
-        services.AddSingleton<IWindowCounters, MemoryWindowCounters>();
+        // Chosen once, from the final configuration (the Redis connection comes from AddSharedRedis).
+        services.AddSingleton<IWindowCounters>(provider => provider.GetRequiredService<RedisConnection>().IsConfigured
+            ? ActivatorUtilities.CreateInstance<RedisWindowCounters>(provider)
+            : ActivatorUtilities.CreateInstance<MemoryWindowCounters>(provider));
         services.AddSingleton<CallerRateLimiter>();
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<CallerRateLimiter>((options, limiter) =>

@@ -2,13 +2,15 @@ namespace Api.Web.RateLimits;
 
 /// <summary>
 /// Fixed-window request counts, per policy and caller. A window opens at a caller's first request
-/// and lasts the policy's window; the next request after it opens a new one.
+/// and lasts the policy's window; the next request after it opens a new one. In memory
+/// (<see cref="MemoryWindowCounters"/>) for one instance, in Redis (<see cref="RedisWindowCounters"/>)
+/// for several, chosen once at start-up.
 /// </summary>
 internal interface IWindowCounters
 {
     /// <summary>
-    /// Counts one request of <paramref name="partition"/>; null when it could not be counted, and
-    /// the request is then let through.
+    /// Counts one request of <paramref name="partition"/>; null when it could not be counted
+    /// (Redis unreachable), and the request is then let through.
     /// </summary>
     ValueTask<WindowCount?> CountAsync(CallerPartition partition);
 }

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace Api.Web.RateLimits;
 
 /// <summary>
-/// Windows counted in this process. Timed on
+/// Windows counted in this process: the store when no Redis is configured (one instance). Timed on
 /// the API's <see cref="TimeProvider"/>, so tests move the clock instead of waiting; the built-in
 /// <c>FixedWindowRateLimiter</c> reads <c>Stopwatch</c> directly and says neither how many requests
 /// remain nor when its window ends, both of which the 429 answer states.

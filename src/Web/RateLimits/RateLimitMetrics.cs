@@ -4,8 +4,8 @@ namespace Api.Web.RateLimits;
 
 /// <summary>
 /// The <c>Api.RateLimits</c> meter, next to ASP.NET Core's <c>Microsoft.AspNetCore.RateLimiting</c>:
-/// that one counts leases; this one says who was limited, and how many requests went uncounted.
-/// Watch it with
+/// that one counts leases; this one says who was limited, and how many requests went uncounted
+/// while Redis was unreachable. Watch it with
 /// <c>dotnet-counters monitor -n Api --counters Api.RateLimits</c>.
 /// </summary>
 internal sealed class RateLimitMetrics
@@ -24,7 +24,7 @@ internal sealed class RateLimitMetrics
         limited = meter.CreateCounter<long>(
             "api.rate_limits.limited", "{request}", "Requests answered 429, by policy and client (\"anonymous\" without a valid token).");
         uncounted = meter.CreateCounter<long>(
-            "api.rate_limits.uncounted", "{request}", "Requests let through uncounted because their count could not be taken (fail open), by policy.");
+            "api.rate_limits.uncounted", "{request}", "Requests let through uncounted because Redis was unreachable (fail open), by policy.");
     }
 
     public void Limited(CallerPartition partition) =>

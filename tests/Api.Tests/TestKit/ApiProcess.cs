@@ -141,6 +141,7 @@ public sealed class ApiProcess : IAsyncDisposable
         name is "AUTH0_DOMAIN" or "AUTH0_AUDIENCE" or "DOTNET_ENVIRONMENT"
         || name.StartsWith("Auth0__", StringComparison.OrdinalIgnoreCase)
         || name.StartsWith("DevIssuer__", StringComparison.OrdinalIgnoreCase)
+        || name.StartsWith("RateLimits__", StringComparison.OrdinalIgnoreCase)
         || name.StartsWith("ConnectionStrings__", StringComparison.OrdinalIgnoreCase)
         || name.StartsWith("ASPNETCORE_", StringComparison.OrdinalIgnoreCase);
 
