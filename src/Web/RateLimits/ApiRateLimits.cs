@@ -23,7 +23,7 @@ internal static class ApiRateLimits
             ? ActivatorUtilities.CreateInstance<RedisWindowCounters>(provider)
             : ActivatorUtilities.CreateInstance<MemoryWindowCounters>(provider));
         services.AddSingleton<CallerRateLimiter>();
-        services.AddRateLimiter(_ => { });
+        services.AddRateLimiter();
         services.AddOptions<RateLimiterOptions>().Configure<CallerRateLimiter>((options, limiter) =>
         {
             options.GlobalLimiter = limiter;
