@@ -8,9 +8,9 @@ namespace Api.Web.RateLimits;
 
 /// <summary>
 /// Which budget a request spends (README, "Callers and limits"): a client's, by the client id of
-/// its validated token, or its remote address's, when it has no valid token. Decided after
-/// authentication and from <see cref="RequestCredentials.Validated"/> alone, so a refused token
-/// (or one never checked) cannot spend the budget of the client it names.
+/// its validated token, or its remote address's, when authentication accepted no token. Decided
+/// after authentication and from <see cref="RequestCredentials.Validated"/> alone, so a refused
+/// token (or one never checked) cannot spend the budget of the client it names.
 /// </summary>
 internal sealed class CallerPartitions
 {
@@ -42,9 +42,12 @@ internal sealed class CallerPartitions
     /// <summary>The budget <paramref name="context"/> spends, or null when no limit applies to it.</summary>
     public CallerPartition? Of(HttpContext context)
     {
-        // A valid token that names no client (not an Auth0 shape) identifies nobody to count by:
-        // it is counted as anonymous, like a request without a token.
-        if (RequestCredentials.Of(context).Validated?.ClientId is { } clientId)
+        // A valid token can still see its request refused (a DPoP-bound token sent as a bearer
+        // token, or with another key's proof, RFC 9449 §7): the refusal counts, not the token.
+        // A valid token that names no client (not an Auth0 shape) identifies nobody to count by.
+        // Either way the request is counted as anonymous, like one without a token.
+        var credentials = RequestCredentials.Of(context);
+        if (credentials.Refusal is null && credentials.Validated?.ClientId is { } clientId)
         {
             return (clientPolicies.GetValueOrDefault(clientId) ?? defaultPolicy) is { } policy
                 ? new CallerPartition(policy, clientId, clientId)

@@ -125,22 +125,39 @@ public sealed class RateLimitTests(ApiFixture fixture)
         await using var api = await StartAsync(
             ApiFactory.ClockStartingNow(),
             Limit("Default", 2, "00:01:00"),
-            Limit("Anonymous", 3, "00:01:00"),
+            Limit("Anonymous", 5, "00:01:00"),
             new() { ["Auth0:AllowedClients:0"] = "frontend" });
+        using var client = api.CreateClient();
         var expired = api.Tokens.Create(t => t.Claim("azp", "frontend").ExpiresAt(DateTimeOffset.UtcNow.AddMinutes(-5)));
         using var foreignKey = SigningKey.CreateRsa(api.Issuer.SigningKey.KeyId);
         var forged = api.Tokens.Create(t => t.Claim("azp", "frontend").SignedWith(foreignKey));
         var notAllowed = api.Tokens.Create(t => t.Claim("azp", "intruder"));
-        using var client = api.CreateClient();
+        // Valid tokens whose requests are refused all the same (RFC 9449 §7): bound to a key, sent
+        // as a bearer token, or with a proof by another key.
+        using var boundTo = DPoPKey.CreateEcdsa();
+        using var otherKey = DPoPKey.CreateEcdsa();
+        var bound = api.Tokens.Create(t => t.Claim("azp", "frontend").Claim("cnf", new Dictionary<string, object?> { ["jkt"] = boundTo.Thumbprint }));
+        var wrongProof = otherKey.Proof("GET", new Uri(client.BaseAddress!, "/api/private").AbsoluteUri, bound).Build();
 
         var refusals = new List<HttpStatusCode>();
-        foreach (var token in new[] { expired, forged, notAllowed, expired })
+        foreach (var (authorization, proof) in new[]
         {
-            using var response = await client.GetWithBearerAsync("/api/private", token);
+            ($"Bearer {expired}", null), ($"Bearer {forged}", null), ($"Bearer {notAllowed}", null),
+            ($"Bearer {bound}", null), ($"DPoP {bound}", wrongProof), ($"Bearer {expired}", (string?)null),
+        })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/private");
+            AuthorizationHeader.Add(request.Headers, authorization);
+            if (proof is not null)
+            {
+                request.Headers.Add("DPoP", proof);
+            }
+
+            using var response = await client.SendAsync(request, Cancel);
             refusals.Add(response.StatusCode);
         }
 
-        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], refusals);
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.Unauthorized, 5), HttpStatusCode.TooManyRequests], refusals);
         using var frontend = api.CreateClient(api.Tokens.Create(t => t.Claim("azp", "frontend")));
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], await StatusesAsync(frontend, "/api/private", 3));
     }
