@@ -77,6 +77,8 @@ internal sealed class Auth0BearerHandler(
     {
         if (await dpop.CheckAsync(Context, credentials, validated).ConfigureAwait(false) is { } refused)
         {
+            // Valid, but not for this request: nothing after this may take it as the caller's.
+            credentials.Validated = null;
             return Refuse(credentials, new DPoPRefusedException(refused));
         }
 

@@ -1,3 +1,4 @@
+using Api.Redis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -9,7 +10,8 @@ internal static class DPoPServices
     /// <summary>
     /// Adds the DPoP services once, however many parts of the API ask for them (the resource
     /// server's authentication and the dev issuer's token endpoint both do). The replay cache is
-    /// in memory unless another <see cref="IDPoPReplayCache"/> was registered first.
+    /// shared in Redis when <c>ConnectionStrings:Redis</c> is set, else in this process's memory,
+    /// unless another <see cref="IDPoPReplayCache"/> was registered first.
     /// </summary>
     public static IServiceCollection AddDPoP(this IServiceCollection services)
     {
@@ -24,7 +26,9 @@ internal static class DPoPServices
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<DPoPOptions>, DPoPOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IDPoPReplayCache, InMemoryDPoPReplayCache>();
+        services.TryAddSingleton<IDPoPReplayCache>(provider => provider.GetService<RedisConnection>() is { IsConfigured: true }
+            ? ActivatorUtilities.CreateInstance<RedisDPoPReplayCache>(provider)
+            : ActivatorUtilities.CreateInstance<InMemoryDPoPReplayCache>(provider));
         services.AddSingleton<DPoPNonces>();
         services.AddSingleton<DPoPProofValidator>();
         return services;

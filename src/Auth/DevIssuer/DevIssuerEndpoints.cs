@@ -43,7 +43,9 @@ internal static partial class DevIssuerEndpoints
         }
 
         LogDevIssuerOn(app.Logger, devIssuer.Issuer);
-        var routes = app.MapGroup("").AllowAnonymous().ExcludeFromDescription();
+        // Not rate limited: the API fetches its own keys here, from loopback, which would spend
+        // the anonymous budget of 127.0.0.1 before any client called.
+        var routes = app.MapGroup("").AllowAnonymous().ExcludeFromDescription().DisableRateLimiting();
         routes.MapGet("/.well-known/openid-configuration", (DevIssuerSwitch issuer, IOptions<DPoPOptions> dpop) =>
             TypedResults.Json(Discovery(issuer.Issuer, dpop.Value.Algorithms)));
         routes.MapGet("/.well-known/jwks.json", (DevIssuerSigningKey key) => TypedResults.Json(new { keys = new[] { key.PublicJwk } }));
