@@ -18,7 +18,7 @@ public sealed class AuthMetricsTests
     [Fact]
     public async Task Token_validations_are_counted_by_result_and_reason()
     {
-        using var recorder = new AuthMeasurements();
+        using var recorder = new MeterRecorder(AuthMetrics.MeterName);
         await using var api = await ApiFactory.StartWithOwnIssuerAsync();
         var tokens = api.Tokens;
         var reused = tokens.Create();
@@ -51,7 +51,7 @@ public sealed class AuthMetricsTests
     [Fact]
     public async Task Key_refreshes_are_counted_by_outcome_success_at_start_and_failure_while_the_issuer_is_down()
     {
-        using var recorder = new AuthMeasurements();
+        using var recorder = new MeterRecorder(AuthMetrics.MeterName);
         await using var api = await ApiFactory.StartWithOwnIssuerAsync();
 
         Assert.True(Refreshes(recorder, api, "success") >= 1, "The keys fetched at start-up are a successful refresh.");
@@ -71,7 +71,7 @@ public sealed class AuthMetricsTests
     [Fact]
     public async Task Metrics_count_the_same_reason_the_caller_and_the_log_are_given()
     {
-        using var recorder = new AuthMeasurements();
+        using var recorder = new MeterRecorder(AuthMetrics.MeterName);
         await using var api = await ApiFactory.StartWithOwnIssuerAsync();
 
         var idToken = await api.StatusAndReasonAsync("/api/private", $"Bearer {api.Tokens.Create(t => t.Claim("aud", "spa-client-id").Claim("nonce", "n-0S6").Without("gty"))}");
@@ -80,7 +80,7 @@ public sealed class AuthMetricsTests
         Assert.Equal([idToken.Reason, fiveParts.Reason], recorder.Of(api).Where(m => m.Instrument == "api.auth.token_validations").Select(m => m.Tags["reason"]));
     }
 
-    private static long Refreshes(AuthMeasurements recorder, ApiFactory api, string outcome) =>
+    private static long Refreshes(MeterRecorder recorder, ApiFactory api, string outcome) =>
         recorder.Of(api).Where(m => m.Instrument == "api.auth.key_refreshes" && m.Tags["outcome"] == outcome).Sum(m => m.Value);
 
     private static string Tampered(string token)
@@ -89,51 +89,4 @@ public sealed class AuthMetricsTests
         parts[2] = parts[2][..^4] + (parts[2].EndsWith("AAAA", StringComparison.Ordinal) ? "BBBB" : "AAAA");
         return string.Join('.', parts);
     }
-}
-
-/// <summary>
-/// Records every measurement of every <c>Api.Auth</c> meter in the process, with the meter's
-/// scope: a meter made by an app's <see cref="IMeterFactory"/> has that factory as its scope, so
-/// <see cref="Of"/> can keep one app's measurements. Start it before the app, or the keys fetched at
-/// start-up are missed.
-/// </summary>
-internal sealed class AuthMeasurements : IDisposable
-{
-    private readonly MeterListener listener = new();
-    private readonly ConcurrentQueue<Measurement> measurements = new();
-
-    public AuthMeasurements()
-    {
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == AuthMetrics.MeterName)
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            var byName = new Dictionary<string, string?>(StringComparer.Ordinal);
-            foreach (var tag in tags)
-            {
-                byName[tag.Key] = tag.Value?.ToString();
-            }
-
-            measurements.Enqueue(new Measurement(instrument.Meter.Scope, instrument.Name, value, byName));
-        });
-        listener.Start();
-    }
-
-    /// <summary>The measurements of <paramref name="api"/>'s own meters; fails if it made none (the filter would be wrong).</summary>
-    public IReadOnlyList<Measurement> Of(ApiFactory api)
-    {
-        var scope = api.Services.GetRequiredService<IMeterFactory>();
-        var own = measurements.Where(m => ReferenceEquals(m.Scope, scope)).ToList();
-        Assert.NotEmpty(own);
-        return own;
-    }
-
-    public void Dispose() => listener.Dispose();
-
-    public sealed record Measurement(object? Scope, string Instrument, long Value, IReadOnlyDictionary<string, string?> Tags);
 }

@@ -126,7 +126,7 @@ public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileW
     [Fact]
     public async Task Under_a_flood_of_one_reason_the_first_10_refusals_are_logged_in_full_then_one_summary_line_when_the_minute_ends()
     {
-        using var recorder = new AuthMeasurements();
+        using var recorder = new MeterRecorder(AuthMetrics.MeterName);
         var clock = ApiFactory.ClockStartingNow();
         await using var api = await ApiFactory.StartWithOwnIssuerAsync(clock: clock);
         using var client = api.CreateClient();
@@ -157,7 +157,7 @@ public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileW
     [Fact]
     public async Task Each_refusal_reason_has_its_own_budget_of_full_lines_and_its_own_summary()
     {
-        using var recorder = new AuthMeasurements();
+        using var recorder = new MeterRecorder(AuthMetrics.MeterName);
         var clock = ApiFactory.ClockStartingNow();
         await using var api = await ApiFactory.StartWithOwnIssuerAsync(clock: clock);
         using var client = api.CreateClient();
@@ -246,7 +246,7 @@ public sealed class RefusalLogTests(HostileWorld world) : IClassFixture<HostileW
     private static Task<(HttpStatusCode Status, string? Reason)[]> RefuseAsync(HttpClient client, IEnumerable<string> authorizations) =>
         Task.WhenAll(authorizations.Select(authorization => client.StatusAndReasonAsync("/api/private", authorization)));
 
-    private static long RefusalsCounted(AuthMeasurements recorder, ApiFactory api, string reason) =>
+    private static long RefusalsCounted(MeterRecorder recorder, ApiFactory api, string reason) =>
         recorder.Of(api)
             .Where(m => m.Instrument == "api.auth.token_validations" && m.Tags["result"] == "refused" && m.Tags["reason"] == reason)
             .Sum(m => m.Value);

@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -181,7 +180,7 @@ public sealed class SeveralIssuersTests
     [Fact]
     public async Task Refusal_logs_and_metrics_name_the_issuer_and_an_untrusted_issuer_is_never_a_metric_tag()
     {
-        using var metrics = new IssuerTags();
+        using var recorder = new MeterRecorder(AuthMetrics.MeterName);
         await using var world = await World.StartAsync(2);
         await using var stranger = await TestIssuer.StartAsync();
 
@@ -191,10 +190,12 @@ public sealed class SeveralIssuersTests
 
         var refused = world.Api.Logs.All.Where(l => l.Message.StartsWith("Request refused", StringComparison.Ordinal)).ToList();
         Assert.Equal([world.Issuers[1].Issuer, stranger.Issuer], refused.Select(l => l["Issuer"] as string));
-        Assert.Contains(("accepted", world.Issuers[1].Issuer), metrics.Seen);
-        Assert.Contains(("refused", world.Issuers[1].Issuer), metrics.Seen);
-        Assert.Contains(("refused", null), metrics.Seen);
-        Assert.DoesNotContain(metrics.Seen, s => s.Issuer == stranger.Issuer);
+        var seen = recorder.Of(world.Api).Where(m => m.Instrument == "api.auth.token_validations")
+            .Select(m => (m.Tags["result"], m.Tags.GetValueOrDefault("issuer"))).ToList();
+        Assert.Contains(("accepted", world.Issuers[1].Issuer), seen);
+        Assert.Contains(("refused", world.Issuers[1].Issuer), seen);
+        Assert.Contains(("refused", null), seen);
+        Assert.DoesNotContain(seen, s => s.Item2 == stranger.Issuer);
     }
 
     [Fact]
@@ -249,46 +250,6 @@ public sealed class SeveralIssuersTests
         using var response = await client.GetWithBearerAsync("/api/private", token);
         var problem = await response.ReadProblemAsync(Cancel);
         return (response.StatusCode, problem.StringOf("reason"), problem.StringOf("detail"));
-    }
-
-    /// <summary>Records the (result, issuer) tags of every token validation the API counts.</summary>
-    private sealed class IssuerTags : IDisposable
-    {
-        private readonly MeterListener listener = new();
-        private readonly System.Collections.Concurrent.ConcurrentBag<(string? Result, string? Issuer)> seen = [];
-
-        public IssuerTags()
-        {
-            listener.InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == AuthMetrics.MeterName && instrument.Name == "api.auth.token_validations")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            };
-            listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
-            {
-                string? result = null, issuer = null;
-                foreach (var tag in tags)
-                {
-                    if (tag.Key == "result")
-                    {
-                        result = tag.Value as string;
-                    }
-                    else if (tag.Key == "issuer")
-                    {
-                        issuer = tag.Value as string;
-                    }
-                }
-
-                seen.Add((result, issuer));
-            });
-            listener.Start();
-        }
-
-        public IReadOnlyCollection<(string? Result, string? Issuer)> Seen => [.. seen];
-
-        public void Dispose() => listener.Dispose();
     }
 
     /// <summary>Several loopback issuers and one API configured with all of them in <c>Auth0:Domains</c>.</summary>
