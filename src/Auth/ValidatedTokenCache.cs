@@ -5,7 +5,7 @@ using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using System.Diagnostics.CodeAnalysis;
-using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Connections.Features;
 using Api.Auth.SigningKeys;
 
 namespace Api.Auth;
@@ -35,15 +35,8 @@ internal sealed class ValidatedTokenCache : IDisposable
     private readonly TimeSpan clockSkew;
     private readonly TimeProvider time;
 
-    /// <summary>
-    /// Entries by the very <c>Authorization</c> header string a request carried. Kestrel hands a
-    /// connection the same string instance again when the next request's header bytes are the
-    /// same (its header value reuse), so a caller that keeps its connection and its token is
-    /// answered without hashing the token: a reference lookup instead of SHA-256 and a
-    /// MemoryCache read (~1.5 µs per request, bench/RESULTS.md). Equal references mean equal
-    /// tokens, so nothing is relaxed; entries go with their strings.
-    /// </summary>
-    private readonly ConditionalWeakTable<string, Entry> byHeader = [];
+    /// <summary>The key of <see cref="LastToken"/> in a connection's items.</summary>
+    private static readonly object LastTokenKey = new();
 
     public ValidatedTokenCache(IOptions<Auth0Options> options, TimeProvider time)
     {
@@ -58,9 +51,10 @@ internal sealed class ValidatedTokenCache : IDisposable
     public int Count => entries?.Count ?? 0;
 
     /// <summary>A new principal for a token validated in full before, under the keys its issuer holds now, if any.</summary>
+    /// <param name="context">The request, whose connection may remember the last token it sent.</param>
     /// <param name="header">The request's <c>Authorization</c> header value, exactly as received.</param>
     /// <param name="token">The token it holds.</param>
-    public bool TryGet(string header, string token, [NotNullWhen(true)] out ClaimsPrincipal? principal, [NotNullWhen(true)] out ValidatedToken? validated)
+    public bool TryGet(HttpContext context, string header, string token, [NotNullWhen(true)] out ClaimsPrincipal? principal, [NotNullWhen(true)] out ValidatedToken? validated)
     {
         principal = null;
         validated = null;
@@ -69,27 +63,45 @@ internal sealed class ValidatedTokenCache : IDisposable
             return false;
         }
 
-        if (!byHeader.TryGetValue(header, out var entry) || !entry.IsCurrent(time.GetUtcNow()))
+        var now = time.GetUtcNow();
+        var connection = ConnectionItemsOf(context);
+        var last = connection?.TryGetValue(LastTokenKey, out var remembered) is true ? remembered as LastToken : null;
+        if (last is null || !ReferenceEquals(last.Header, header) || !last.Entry.IsCurrent(now))
         {
             var key = KeyOf(token);
-            if (!entries.TryGetValue(key, out entry) || entry is null)
+            if (!entries.TryGetValue(key, out Entry? entry) || entry is null)
             {
                 return false;
             }
 
-            if (!entry.IsCurrent(time.GetUtcNow()))
+            if (!entry.IsCurrent(now))
             {
                 entries.Remove(key);
                 return false;
             }
 
-            byHeader.AddOrUpdate(header, entry);
+            last = new LastToken(header, entry);
+            if (connection is not null)
+            {
+                connection[LastTokenKey] = last;
+            }
         }
 
-        principal = new ClaimsPrincipal(new RememberedIdentity(entry.Identity));
-        validated = entry.Validated;
+        principal = new ClaimsPrincipal(new RememberedIdentity(last.Entry.Identity));
+        validated = last.Entry.Validated;
         return true;
     }
+
+    /// <summary>
+    /// The items of an HTTP/1.1 connection, where requests come one after another. Kestrel hands
+    /// such a connection the same header string instance again when the next request's bytes are
+    /// the same (its header value reuse), so a caller that keeps its connection and its token is
+    /// answered by a reference comparison instead of SHA-256 and a MemoryCache read (~1.5 µs per
+    /// request, bench/RESULTS.md). Equal references mean equal tokens, so nothing is relaxed.
+    /// HTTP/2 and HTTP/3 streams of one connection run concurrently: they always take the hash.
+    /// </summary>
+    private static IDictionary<object, object?>? ConnectionItemsOf(HttpContext context) =>
+        HttpProtocol.IsHttp11(context.Request.Protocol) ? context.Features.Get<IConnectionItemsFeature>()?.Items : null;
 
     /// <summary>
     /// Remembers <paramref name="token"/>, accepted with <paramref name="identity"/> (its
@@ -163,6 +175,9 @@ internal sealed class ValidatedTokenCache : IDisposable
             return clone;
         }
     }
+
+    /// <summary>The token an HTTP/1.1 connection sent last, by the header string it came in.</summary>
+    private sealed record LastToken(string Header, Entry Entry);
 
     /// <param name="Expires">The token's <c>exp</c> plus the clock skew a full check allows.</param>
     private sealed record Entry(RememberedClaims Identity, ValidatedToken Validated, SigningKeyStore Store, IssuerKeySet Keys, DateTimeOffset Expires)
