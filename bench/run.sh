@@ -278,6 +278,9 @@ start_server() {
   shift 4
   START_COUNT=$((START_COUNT + 1))
   log=$RAW/$label-$START_COUNT.log
+  # Emptied here, not only by the child's redirection, which happens later: the same file from an
+  # earlier run would otherwise say "Application started" and name that run's port.
+  : >"$log"
   # shellcheck disable=SC2046 # server_env prints K=V words
   start "$label-$START_COUNT" "$BUILD/$build" env $(server_env) "$@" dotnet "$dll"
   SERVER_PID=$STARTED
