@@ -3,44 +3,64 @@
 #
 #   bench/run.sh                          # 3 rounds of 10 s per case, then the memory run
 #   ROUNDS=5 DURATION=20s bench/run.sh    # longer
+#   BEFORE_REF=d73e99d bench/run.sh       # the same cases on an older commit too, interleaved
 #   ROUNDS=1 DURATION=3s MEMORY_TOKENS=0 bench/run.sh   # quick look while iterating
 #
 # What it does, on 127.0.0.1 only, every step bounded in time:
 #   1. builds in Release, into bench/results/build/: the API, the stock comparator
 #      (bench/baseline), the loopback issuer (bench/Issuer) and the memory-run client
-#      (bench/TokenSender);
+#      (bench/TokenSender); with BEFORE_REF, also the API as it was at that commit, checked out
+#      with `git worktree add` into bench/results/before-src/ (git-ignored; reused by later runs);
 #   2. starts the issuer (discovery + JWKS over http), which writes TOKENS + MEMORY_TOKENS
 #      distinct valid tokens with permissions ["read:messages"] (the memory run's are unused before);
-#   3. starts the API (Production, logging at Warning) and the baseline against that issuer,
-#      checks each answers 200/401 as it should, and warms each up (STARTUP_WARMUP per path:
-#      right after start .NET still runs unoptimized tier-0 code, which once cost 3x the CPU);
+#   3. starts the API (Production, logging at Warning), the before build if any (the same way) and
+#      the baseline against that issuer, checks each answers 200/401 as it should, and warms each up
+#      (STARTUP_WARMUP per path: right after start .NET still runs unoptimized tier-0 code, which
+#      once cost 3x the CPU); with FLOOD=1, one more of each (API, before build, baseline) logging
+#      at Information, the levels a deployment of the API runs with (appsettings.json: Default
+#      Information, Microsoft.AspNetCore Warning), its console log going to a file
+#      (bench/results/raw/<server>-flood-<n>.log) as a container's stdout would;
 #   4. per round, each case a warm-up (WARMUP) then a measured run of wrk -t1 -cCONNECTIONS
 #      --latency (DURATION), in this order so that compared pairs share the machine's noise:
-#        a    API       /api/public, no token
-#        b    API       /api/private-scoped, one token reused
-#        d-b  baseline  /api/private-scoped, one token reused
-#        c    API       /api/private-scoped, TOKENS distinct tokens in turn (scripts/tokens.lua)
-#        d-c  baseline  the same
-#        d-a  baseline  /api/public, no token (to split framework cost from auth cost)
-#      Each run records req/s, p50/p99 latency and the server's CPU time per request
-#      (/proc/<pid>/stat), and is marked invalid if any answer was not 2xx;
+#        a           API       /api/public, no token
+#        b           API       /api/private-scoped, one token reused
+#        b@before    before    the same (BEFORE_REF only)
+#        a@before    before    /api/public, no token (BEFORE_REF only)
+#        d-b         baseline  /api/private-scoped, one token reused
+#        c           API       /api/private-scoped, TOKENS distinct tokens in turn (scripts/tokens.lua)
+#        d-c         baseline  the same
+#        c@before    before    the same (BEFORE_REF only)
+#        d-a         baseline  /api/public, no token (to split framework cost from auth cost)
+#        f           API (Information)       forged-token flood: /api/private, one token whose
+#                                            signature was altered, refused with 401 every time
+#        f@before    before (Information)    the same (BEFORE_REF only)
+#        d-f         baseline (Information)  the same on /api/private-scoped (it has no /api/private)
+#      Each run records req/s, p50/p99 latency, the server's CPU time per request
+#      (/proc/<pid>/stat) and, for the flood cases, the bytes its log grew by (waiting after wrk
+#      until the logger's queue is written out); a run is marked invalid if any answer was not 2xx
+#      (flood cases: if any answer was 2xx), or on socket errors;
 #   5. memory run (MEMORY_TOKENS > 0): a fresh API, and then a fresh baseline, receive
 #      MEMORY_TOKENS distinct tokens, each exactly once, in two halves; RSS after each half and
 #      the peak (VmHWM) show whether anything grows with the number of distinct tokens;
-#   6. writes bench/results/latest.md (medians, ratios against the targets, verdict; raw runs in
-#      bench/results/raw/) to paste into bench/RESULTS.md, and prints it.
+#   6. writes bench/results/latest.md (medians, ratios against the targets, before/after per case
+#      with BEFORE_REF, the flood table, verdict; raw runs in bench/results/raw/) to paste into
+#      bench/RESULTS.md, and prints it.
 #
 # Settings (environment): ROUNDS=3 DURATION=10s WARMUP=3s STARTUP_WARMUP=5s CONNECTIONS=32 TOKENS=2000
 #   MEMORY_TOKENS=100000 (0 skips the memory run), SKIP_BUILD=1 (reuse bench/results/build),
-#   SERVER_ENV="K=V ..." (extra environment for both servers, e.g. DOTNET_gcServer=0),
+#   SERVER_ENV="K=V ..." (extra environment for every server, e.g. DOTNET_gcServer=0),
 #   API_PROJECT=path/to/Api.csproj (measure another copy of the API, e.g. a candidate change,
 #   against the same baseline),
-#   PROFILE=1 (after the rounds, one more run of each case under `perf record -g`, broken down by
-#   scripts/perf_breakdown.py into CPU µs per request per stage, and under dotnet-counters for the
-#   bytes allocated per request; installs Debian's linux-perf and the dotnet-counters tool (into
-#   bench/results/tools) if missing, and starts both servers with DOTNET_PerfMapEnabled=1
-#   DOTNET_EnableWriteXorExecute=0 so perf can name JIT-compiled code).
-# Needs dotnet (global.json's SDK), curl, and wrk (installed with apt-get when missing).
+#   BEFORE_REF=<commit or branch> (also measure the API as it was there: cases a, b, c and f,
+#   each right next to the current build's; reports after ÷ before per case),
+#   FLOOD=0 (skip the forged-token flood cases and their servers),
+#   PROFILE=1 (after the rounds, one more run of each case (a, b, c, d-a, d-b, d-c, f, f@before)
+#   under `perf record -g`, broken down by scripts/perf_breakdown.py into CPU µs per request per
+#   stage, (a) and (d-a) also per middleware (what the API adds to an anonymous request), and
+#   under dotnet-counters for the bytes allocated per request; installs Debian's linux-perf and the
+#   dotnet-counters tool (into bench/results/tools) if missing, and starts every server with
+#   DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 so perf can name JIT-compiled code).
+# Needs dotnet (global.json's SDK), curl, git (BEFORE_REF), and wrk (installed with apt-get when missing).
 # The machine is shared and noisy: compare the ratios of one run, not numbers across runs.
 # Every process it starts is stopped on exit, however it exits.
 set -Eeuo pipefail
@@ -62,7 +82,13 @@ TOKENS=${TOKENS:-2000}
 MEMORY_TOKENS=${MEMORY_TOKENS:-100000}
 SKIP_BUILD=${SKIP_BUILD:-0}
 SERVER_ENV=${SERVER_ENV:-}
+COMMAND_EXTRA="${SERVER_ENV:+ SERVER_ENV=\"$SERVER_ENV\"}" # the settings to repeat in the report
 PROFILE=${PROFILE:-0}
+BEFORE_REF=${BEFORE_REF:-}
+FLOOD=${FLOOD:-1}
+[[ -z $BEFORE_REF ]] || COMMAND_EXTRA+=" BEFORE_REF=$BEFORE_REF"
+[[ $FLOOD == 1 ]] || COMMAND_EXTRA+=" FLOOD=$FLOOD"
+[[ $PROFILE != 1 ]] || COMMAND_EXTRA+=" PROFILE=1"
 API_PROJECT=${API_PROJECT:-$ROOT/Api.csproj}
 AUDIENCE=https://bench.example/api
 TOKEN_FILE=$RAW/tokens.txt
@@ -171,7 +197,39 @@ if [[ $SKIP_BUILD != 1 ]]; then
   build sender "$BENCH/TokenSender/TokenSender.csproj"
 fi
 
+# The before build: BEFORE_REF checked out in a worktree of this repository (a detached HEAD, so
+# no branch is touched), published like the API. The commit it was built from is stamped next to
+# it, so SKIP_BUILD=1 cannot measure one commit under another's name.
+BEFORE=
+if [[ -n $BEFORE_REF ]]; then
+  command -v git >/dev/null || die "BEFORE_REF needs git"
+  BEFORE_COMMIT=$(git -C "$ROOT" rev-parse --verify --quiet "$BEFORE_REF^{commit}") || die "BEFORE_REF=$BEFORE_REF is not a commit of $ROOT"
+  BEFORE=$(git -C "$ROOT" rev-parse --short "$BEFORE_COMMIT")
+  BEFORE_SRC=$OUT/before-src
+  if [[ $SKIP_BUILD != 1 ]]; then
+    if [[ -e $BEFORE_SRC/.git ]]; then
+      git -C "$BEFORE_SRC" checkout -q --force --detach "$BEFORE_COMMIT" || die "could not check out $BEFORE in $BEFORE_SRC"
+    else
+      # --force: a worktree once registered there but since deleted is re-added, not refused.
+      git -C "$ROOT" worktree add -q --force --detach "$BEFORE_SRC" "$BEFORE_COMMIT" >"$RAW/worktree.log" 2>&1 \
+        || die "git worktree add of $BEFORE failed: see $RAW/worktree.log"
+    fi
+    build before "$BEFORE_SRC/Api.csproj"
+    echo "$BEFORE_COMMIT" >"$BUILD/before/.commit"
+  fi
+  [[ -f $BUILD/before/Api.dll && $(cat "$BUILD/before/.commit" 2>/dev/null) == "$BEFORE_COMMIT" ]] \
+    || die "bench/results/build/before is not a build of $BEFORE: run without SKIP_BUILD=1"
+fi
+
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+# What "after" is: the commit of the measured API's copy, and whether it had uncommitted changes.
+API_DIR=$(dirname "$API_PROJECT")
+if CURRENT_DESC=$(git -C "$API_DIR" rev-parse --short HEAD 2>/dev/null); then
+  CURRENT_DESC="$CURRENT_DESC ($(git -C "$API_DIR" log -1 --format=%s HEAD))"
+  [[ -z $(git -C "$API_DIR" status --porcelain --untracked-files=no 2>/dev/null) ]] || CURRENT_DESC="$CURRENT_DESC with uncommitted changes"
+else
+  CURRENT_DESC="$API_DIR (not a git checkout)"
+fi
 API_PROJECT_NOTE=
 [[ $API_PROJECT -ef $ROOT/Api.csproj ]] || API_PROJECT_NOTE="API_PROJECT=$API_PROJECT "
 
@@ -211,36 +269,65 @@ server_env() {
 
 listening_on() { { grep -o 'Now listening on: http://127\.0\.0\.1:[0-9]*' "$1" || true; } | head -n 1 | sed 's/Now listening on: //'; }
 
-# start_server NAME DLL READY-PATH: sets SERVER_PID and SERVER_URL once READY-PATH answers 200.
+# start_server LABEL BUILD DLL READY-PATH [K=V ...]: starts bench/results/build/BUILD/DLL with
+# server_env and then K=V ... (later settings win); sets SERVER_PID, SERVER_URL and SERVER_LOG (its
+# console output) once READY-PATH answers 200.
 START_COUNT=0
 start_server() {
-  local name=$1 dll=$2 ready=$3 log
+  local label=$1 build=$2 dll=$3 ready=$4 log
+  shift 4
   START_COUNT=$((START_COUNT + 1))
-  log=$RAW/$name-$START_COUNT.log
+  log=$RAW/$label-$START_COUNT.log
+  # Emptied here, not only by the child's redirection, which happens later: the same file from an
+  # earlier run would otherwise say "Application started" and name that run's port.
+  : >"$log"
   # shellcheck disable=SC2046 # server_env prints K=V words
-  start "$name-$START_COUNT" "$BUILD/$name" env $(server_env) dotnet "$dll"
+  start "$label-$START_COUNT" "$BUILD/$build" env $(server_env) "$@" dotnet "$dll"
   SERVER_PID=$STARTED
+  SERVER_LOG=$log
   # "Application started" comes after "Now listening on", so that line is complete by then.
-  wait_for "$SERVER_PID" 90 grep -q 'Application started' "$log" || { cat "$log" >&2; die "$name did not start"; }
+  wait_for "$SERVER_PID" 90 grep -q 'Application started' "$log" || { cat "$log" >&2; die "$label did not start"; }
   SERVER_URL=$(listening_on "$log")
-  [[ -n $SERVER_URL ]] || { cat "$log" >&2; die "$name did not say where it listens"; }
-  wait_for "$SERVER_PID" 90 curl -sf "$SERVER_URL$ready" || { cat "$log" >&2; die "$name did not get ready"; }
+  [[ -n $SERVER_URL ]] || { cat "$log" >&2; die "$label did not say where it listens"; }
+  wait_for "$SERVER_PID" 90 curl -sf "$SERVER_URL$ready" || { cat "$log" >&2; die "$label did not get ready"; }
 }
 
 start_api() { # sets API_PID, API_URL
-  start_server api Api.dll /health/ready
+  start_server api api Api.dll /health/ready
   API_PID=$SERVER_PID
   API_URL=$SERVER_URL
   preflight "$API_URL" API
   startup_warmup "$API_URL" API
 }
 
+start_before() { # sets OLD_PID, OLD_URL
+  start_server before before Api.dll /health/ready
+  OLD_PID=$SERVER_PID
+  OLD_URL=$SERVER_URL
+  preflight "$OLD_URL" "before ($BEFORE)"
+  startup_warmup "$OLD_URL" "before ($BEFORE)"
+}
+
 start_baseline() { # sets BASE_PID, BASE_URL
-  start_server baseline Baseline.dll /api/public
+  start_server baseline baseline Baseline.dll /api/public
   BASE_PID=$SERVER_PID
   BASE_URL=$SERVER_URL
   preflight "$BASE_URL" baseline
   startup_warmup "$BASE_URL" baseline
+}
+
+# The flood servers log at the levels a deployment runs with (appsettings.json's: Default
+# Information, Microsoft.AspNetCore Warning; the baseline has no appsettings.json, so it gets them
+# here too). Sets SERVER_PID, SERVER_URL, SERVER_LOG.
+FLOOD_ENV=(Logging__LogLevel__Default=Information Logging__LogLevel__Microsoft.AspNetCore=Warning)
+start_flood_server() { # LABEL BUILD DLL READY-PATH FLOOD-PATH NAME
+  start_server "$1-flood" "$2" "$3" "$4" "${FLOOD_ENV[@]}"
+  expect 401 "$SERVER_URL$5" "$TAMPERED"
+  expect 200 "$SERVER_URL/api/public"
+  log "$6 (logging at Information) ready at $SERVER_URL: tampered token 401 on $5, public 200"
+  timeout "$STARTUP_TIMEOUT" wrk -t1 -c"$CONNECTIONS" -d"$STARTUP_WARMUP" -H "Authorization: Bearer $TAMPERED" \
+    "$SERVER_URL$5" >/dev/null 2>&1 || die "start-up warm-up of $6 (flood) failed"
+  log "$6 (logging at Information) warmed up"
 }
 
 expect() { # STATUS URL [TOKEN]
@@ -277,11 +364,16 @@ startup_warmup() { # URL NAME
 # --- measurement --------------------------------------------------------------------------------
 
 
-case_args() { # CASE URL: sets CASE_ARGS, wrk's arguments for the case
-  case $1 in
+# The forged token of the flood cases: tampered, so every request costs a full validation that fails.
+is_flood() { [[ ${1%@before} == f || $1 == d-f ]]; }
+
+case_args() { # CASE URL: sets CASE_ARGS, wrk's arguments for the case (CASE@before: as CASE)
+  case ${1%@before} in
     a | d-a) CASE_ARGS=("$2/api/public") ;;
     b | d-b) CASE_ARGS=(-H "Authorization: Bearer $TOKEN" "$2/api/private-scoped") ;;
     c | d-c) CASE_ARGS=(-s "$BENCH/scripts/tokens.lua" "$2/api/private-scoped" -- "$TOKEN_FILE" "$TOKENS") ;;
+    f) CASE_ARGS=(-H "Authorization: Bearer $TAMPERED" "$2/api/private") ;;
+    d-f) CASE_ARGS=(-H "Authorization: Bearer $TAMPERED" "$2/api/private-scoped") ;;
     *) die "unknown case $1" ;;
   esac
 }
@@ -292,67 +384,113 @@ warm_up() { # CASE URL
     || die "warm-up of ($1) failed: see $RAW/warmup.txt"
 }
 
-# run_wrk CASE PID URL OUTPUT: the measured run; sets TICKS to the server's CPU ticks during it.
+file_size() { stat -c %s "$1"; }
+
+# run_wrk CASE PID URL OUTPUT [LOG]: the measured run; sets TICKS to the server's CPU ticks during
+# it and, given the server's LOG file, LOG_BYTES to how much it grew. The console logger writes from
+# a queue on its own thread, so after wrk ends the log is given time (up to 5 s) to stop growing:
+# those lines, and the CPU spent writing them, belong to this run.
 run_wrk() {
-  local before after
+  local before after size0 size last
   case_args "$1" "$3"
+  [[ -z ${5:-} ]] || size0=$(file_size "$5")
   before=$(cpu_ticks "$2")
   timeout "$WRK_TIMEOUT" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "${CASE_ARGS[@]}" >"$4" 2>&1 \
     || die "run ($1) failed: see $4"
+  LOG_BYTES=0
+  if [[ -n ${5:-} ]]; then
+    last=-1
+    for _ in $(seq 25); do
+      size=$(file_size "$5")
+      ((size != last)) || break
+      last=$size
+      sleep 0.2
+    done
+    LOG_BYTES=$((size - size0))
+  fi
   after=$(cpu_ticks "$2")
   TICKS=$((after - before))
 }
 
-# measure ROUND CASE SERVER PID URL: warm-up, then the measured run; appends one line to runs.tsv.
+# measure ROUND CASE SERVER PID URL [LOG]: warm-up, then the measured run; appends one line to
+# runs.tsv (with LOG, the bytes the server's log grew by; the answers expected: 2xx, or 4xx for a flood).
 measure() {
-  local round=$1 case=$2 server=$3 pid=$4 url=$5 raw
+  local round=$1 case=$2 server=$3 pid=$4 url=$5 log=${6:-} raw expected=2xx
   raw=$RAW/round$round-$case.txt
+  is_flood "$case" && expected=4xx
   warm_up "$case" "$url"
-  run_wrk "$case" "$pid" "$url" "$raw"
+  run_wrk "$case" "$pid" "$url" "$raw" "$log"
   kill -0 "$pid" 2>/dev/null || die "the $server server (pid $pid) died during ($case): see its log in $RAW"
-  awk -v round="$round" -v case="$case" -v server="$server" -v ticks="$TICKS" -v hz="$CLK_TCK" '
+  awk -v round="$round" -v case="$case" -v server="$server" -v ticks="$TICKS" -v hz="$CLK_TCK" \
+    -v log_bytes="$LOG_BYTES" -v expected="$expected" '
     function ms(v) {
       if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
       if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
       if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000
+      if (v ~ /m$/) return substr(v, 1, length(v) - 1) * 60000
+      if (v ~ /h$/) return substr(v, 1, length(v) - 1) * 3600000
       return v + 0
     }
     $1 == "50%" { p50 = ms($2) }
     $1 == "99%" { p99 = ms($2) }
     $1 == "Requests/sec:" { rps = $2 }
-    $2 == "requests" && $3 == "in" { requests = $1 }
+    $2 == "requests" && $3 == "in" { requests = $1; d = $4; sub(/,$/, "", d); seconds = ms(d) / 1000 }
     /Non-2xx or 3xx responses:/ { bad = $NF }
     /Socket errors:/ { gsub(/,/, ""); errors = $4 + $6 + $8 + $10 }
     END {
       cpu = requests > 0 ? ticks * 1000000 / hz / requests : 0
-      printf "%s\t%s\t%s\t%.0f\t%.2f\t%.2f\t%d\t%d\t%d\t%.1f\n", round, case, server, rps, p50, p99, requests, bad, errors, cpu
+      log_rate = seconds > 0 ? log_bytes / seconds : 0
+      printf "%s\t%s\t%s\t%.0f\t%.2f\t%.2f\t%d\t%d\t%d\t%.1f\t%.0f\t%s\n", round, case, server, rps, p50, p99, requests, bad,
+        errors, cpu, log_rate, expected
     }' "$raw" >>"$RUNS"
-  log "round $round ($case): $(tail -n 1 "$RUNS" | awk -F'\t' '{ printf "%s req/s, p50 %s ms, p99 %s ms, %s µs CPU/req, non-2xx %s", $4, $5, $6, $10, $8 }')"
+  log "round $round ($case): $(tail -n 1 "$RUNS" | awk -F'\t' '{ printf "%s req/s, p50 %s ms, p99 %s ms, %s µs CPU/req, non-2xx %s%s", $4, $5, $6, $10, $8, ($12 == "4xx" ? ", log " $11 " bytes/s" : "") }')"
 }
 
 start_api
+[[ -z $BEFORE ]] || start_before
 start_baseline
+if [[ $FLOOD == 1 ]]; then
+  start_flood_server api api Api.dll /health/ready /api/private API
+  FLOOD_API_PID=$SERVER_PID FLOOD_API_URL=$SERVER_URL FLOOD_API_LOG=$SERVER_LOG
+  if [[ -n $BEFORE ]]; then
+    start_flood_server before before Api.dll /health/ready /api/private "before ($BEFORE)"
+    FLOOD_OLD_PID=$SERVER_PID FLOOD_OLD_URL=$SERVER_URL FLOOD_OLD_LOG=$SERVER_LOG
+  fi
+  start_flood_server baseline baseline Baseline.dll /api/public /api/private-scoped baseline
+  FLOOD_BASE_PID=$SERVER_PID FLOOD_BASE_URL=$SERVER_URL FLOOD_BASE_LOG=$SERVER_LOG
+fi
 
-printf 'round\tcase\tserver\trps\tp50_ms\tp99_ms\trequests\tnon2xx\tsocket_errors\tcpu_us_per_req\n' >"$RUNS"
+OLD_NAME="before ($BEFORE)"
+printf 'round\tcase\tserver\trps\tp50_ms\tp99_ms\trequests\tnon2xx\tsocket_errors\tcpu_us_per_req\tlog_bytes_per_s\texpected\n' >"$RUNS"
 for round in $(seq "$ROUNDS"); do
   measure "$round" a API "$API_PID" "$API_URL"
   measure "$round" b API "$API_PID" "$API_URL"
+  if [[ -n $BEFORE ]]; then
+    measure "$round" b@before "$OLD_NAME" "$OLD_PID" "$OLD_URL"
+    measure "$round" a@before "$OLD_NAME" "$OLD_PID" "$OLD_URL"
+  fi
   measure "$round" d-b baseline "$BASE_PID" "$BASE_URL"
   measure "$round" c API "$API_PID" "$API_URL"
   measure "$round" d-c baseline "$BASE_PID" "$BASE_URL"
+  [[ -z $BEFORE ]] || measure "$round" c@before "$OLD_NAME" "$OLD_PID" "$OLD_URL"
   measure "$round" d-a baseline "$BASE_PID" "$BASE_URL"
+  if [[ $FLOOD == 1 ]]; then
+    measure "$round" f "API (Information)" "$FLOOD_API_PID" "$FLOOD_API_URL" "$FLOOD_API_LOG"
+    [[ -z $BEFORE ]] || measure "$round" f@before "$OLD_NAME (Information)" "$FLOOD_OLD_PID" "$FLOOD_OLD_URL" "$FLOOD_OLD_LOG"
+    measure "$round" d-f "baseline (Information)" "$FLOOD_BASE_PID" "$FLOOD_BASE_URL" "$FLOOD_BASE_LOG"
+  fi
 done
 API_HWM=$(status_kb "$API_PID" VmHWM)
 BASE_HWM=$(status_kb "$BASE_PID" VmHWM)
+[[ -z $BEFORE ]] || OLD_HWM=$(status_kb "$OLD_PID" VmHWM)
 
 # --- profile (PROFILE=1) ------------------------------------------------------------------------
 
-# profile CASE LABEL PID URL: one more run of the case under perf and dotnet-counters (not part
-# of the medians); appends "LABEL=samples-file:CPU-µs-per-request:bytes-allocated-per-request" to
-# PROFILES for scripts/perf_breakdown.py.
-PROFILES=()
+# profile CASE LABEL PID URL [LOG]: one more run of the case under perf and dotnet-counters (not
+# part of the medians); sets PROFILED to "LABEL=samples-file:CPU-µs-per-request:bytes-allocated-per-request"
+# for scripts/perf_breakdown.py.
 profile() {
-  local case=$1 label=$2 pid=$3 url=$4 seconds perf_pid counters_pid requests cpu bytes
+  local case=$1 label=$2 pid=$3 url=$4 log=${5:-} seconds perf_pid counters_pid requests cpu bytes
   seconds=$(seconds_of "$DURATION")
   warm_up "$case" "$url"
   # Allocation rate sampled every second over a window that holds the whole run (idle around it);
@@ -370,7 +508,7 @@ profile() {
   perf_pid=$!
   PIDS+=("$perf_pid")
   sleep 0.5
-  run_wrk "$case" "$pid" "$url" "$RAW/perf-$case.wrk.txt"
+  run_wrk "$case" "$pid" "$url" "$RAW/perf-$case.wrk.txt" "$log"
   wait "$perf_pid" || die "perf record failed: see $RAW/perf-$case.log"
   wait "$counters_pid" || die "dotnet-counters failed: see $RAW/counters-$case.log"
   perf script -i "$RAW/perf-$case.data" -F ip,sym,dso >"$RAW/perf-$case.txt" 2>/dev/null
@@ -380,20 +518,36 @@ profile() {
   # the session itself): no number rather than a wrong one.
   bytes=$(awk -F, -v n="$requests" '/dotnet.gc.heap.total_allocated/ { s += $5; if ($5 == 0) stalled = 1 }
     END { if (stalled || s == 0) print ""; else printf "%.0f", s / n }' "$RAW/counters-$case.csv")
-  PROFILES+=("$label=$RAW/perf-$case.txt:$cpu:$bytes")
+  PROFILED="$label=$RAW/perf-$case.txt:$cpu:$bytes"
   log "profiled ($case): $cpu µs CPU and ${bytes:-n/a} bytes allocated per request"
 }
+PROFILES=() ANONYMOUS_PROFILES=() FLOOD_PROFILES=()
 if [[ $PROFILE == 1 ]]; then
   profile a "API (a)" "$API_PID" "$API_URL"
+  PROFILES+=("$PROFILED") ANONYMOUS_PROFILES+=("$PROFILED")
   profile b "API (b)" "$API_PID" "$API_URL"
+  PROFILES+=("$PROFILED")
   profile c "API (c)" "$API_PID" "$API_URL"
+  PROFILES+=("$PROFILED")
   profile d-a "baseline (d-a)" "$BASE_PID" "$BASE_URL"
+  PROFILES+=("$PROFILED") ANONYMOUS_PROFILES+=("$PROFILED")
   profile d-b "baseline (d-b)" "$BASE_PID" "$BASE_URL"
+  PROFILES+=("$PROFILED")
   profile d-c "baseline (d-c)" "$BASE_PID" "$BASE_URL"
+  PROFILES+=("$PROFILED")
+  if [[ $FLOOD == 1 ]]; then
+    profile f "API (f)" "$FLOOD_API_PID" "$FLOOD_API_URL" "$FLOOD_API_LOG"
+    FLOOD_PROFILES+=("$PROFILED")
+    if [[ -n $BEFORE ]]; then
+      profile f@before "$BEFORE (f)" "$FLOOD_OLD_PID" "$FLOOD_OLD_URL" "$FLOOD_OLD_LOG"
+      FLOOD_PROFILES+=("$PROFILED")
+    fi
+  fi
 fi
 
-stop_process "$API_PID"
-stop_process "$BASE_PID"
+for pid in "$API_PID" "$BASE_PID" ${OLD_PID:-} ${FLOOD_API_PID:-} ${FLOOD_OLD_PID:-} ${FLOOD_BASE_PID:-}; do
+  stop_process "$pid"
+done
 
 # --- memory run ---------------------------------------------------------------------------------
 
@@ -442,7 +596,8 @@ verdict() { # VALUE OP TARGET
   }'
 }
 
-INVALID=$(awk -F'\t' 'NR > 1 && ($8 > 0 || $9 > 0) { n++ } END { print n + 0 }' "$RUNS")
+# Invalid: a 4xx/5xx where 2xx was expected, any 2xx/3xx in a flood (which expects only refusals), socket errors.
+INVALID=$(awk -F'\t' 'NR > 1 && ($9 > 0 || ($12 == "4xx" ? $8 != $7 : $8 > 0)) { n++ } END { print n + 0 }' "$RUNS")
 RATIO_BA=$(ratio b a)
 RATIO_CDC=$(ratio c d-c)
 RATIO_BDB=$(ratio b d-b)
@@ -454,6 +609,11 @@ CPU_DA=$(med d-a 10)
 CPU_DB=$(med d-b 10)
 CPU_DC=$(med d-c 10)
 diff_us() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.1f", x - y }'; }
+# Median over rounds of a per-round quotient of two columns of one case (e.g. log bytes per request).
+per_round() { # CASE NUMERATOR-COLUMN DENOMINATOR-COLUMN FORMAT
+  awk -F'\t' -v case="$1" -v x="$2" -v y="$3" -v f="$4" 'NR > 1 && $2 == case && $y > 0 { printf f "\n", $x / $y }' "$RUNS" | median
+}
+kb() { awk -v b="$1" 'BEGIN { if (b == "n/a") print b; else printf "%.0f", b / 1024 }'; }
 comma() { awk -v n="$1" 'BEGIN { s = sprintf("%d", n); while (s ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]($|,)/, ",&", s); print s }'; }
 
 row() { # CASE SERVER ROUTE TOKEN
@@ -464,7 +624,9 @@ row() { # CASE SERVER ROUTE TOKEN
 {
   echo "### Run of $(date -u '+%Y-%m-%d %H:%M') UTC"
   echo
-  echo "Command: \`${API_PROJECT_NOTE}ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS TOKENS=$TOKENS MEMORY_TOKENS=$MEMORY_TOKENS${SERVER_ENV:+ SERVER_ENV=\"$SERVER_ENV\"} bench/run.sh\`"
+  echo "Command: \`${API_PROJECT_NOTE}ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS TOKENS=$TOKENS MEMORY_TOKENS=$MEMORY_TOKENS$COMMAND_EXTRA bench/run.sh\`"
+  echo
+  echo "Built from: $CURRENT_DESC${BEFORE:+; before build: $BEFORE ($(git -C "$ROOT" log -1 --format=%s "$BEFORE_COMMIT"))}."
   echo
   echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo);" \
     "load average $LOAD_START at start, $LOAD_END at end (the machine is shared)." \
@@ -481,7 +643,7 @@ row() { # CASE SERVER ROUTE TOKEN
   row d-b baseline /api/private-scoped "one, reused"
   row d-c baseline /api/private-scoped "$(comma "$TOKENS") distinct in turn"
   echo
-  echo "Peak RSS (VmHWM) over all rounds: API $(mb "$API_HWM") MB, baseline $(mb "$BASE_HWM") MB."
+  echo "Peak RSS (VmHWM) over all rounds: API $(mb "$API_HWM") MB${BEFORE:+, before build $(mb "${OLD_HWM:-0}") MB}, baseline $(mb "$BASE_HWM") MB."
   if ((INVALID > 0)); then
     echo
     echo "**$INVALID measured runs had non-2xx answers or socket errors: see raw/runs.tsv; the numbers above are not valid.**"
@@ -493,6 +655,45 @@ row() { # CASE SERVER ROUTE TOKEN
   echo "| (c) / (d-c) | $RATIO_CDC | ≥ 1.00 | $(verdict "$RATIO_CDC" '>=' 1.0) |"
   echo "| (b) / (d-b) | $RATIO_BDB | (for information) | |"
   echo "| p99 of (b) | $P99_B ms | ≤ 5 ms | $(verdict "$P99_B" '<=' 5) |"
+  if [[ -n $BEFORE ]]; then
+    echo
+    echo "Before and after in this run: the before build ($BEFORE) and this one, each case measured right next to the other in every round (after ÷ before: median of the per-round quotients):"
+    echo
+    echo "| case | route | token | req/s before | req/s after | after ÷ before | p99 ms before | p99 ms after | CPU µs/req before | CPU µs/req after |"
+    echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    before_row() { # CASE ROUTE TOKEN
+      printf '| %s | `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" \
+        "$(comma "$(med "$1@before" 4)")" "$(comma "$(med "$1" 4)")" "$(ratio "$1" "$1@before")" \
+        "$(med "$1@before" 6)" "$(med "$1" 6)" "$(med "$1@before" 10)" "$(med "$1" 10)"
+    }
+    before_row a /api/public none
+    before_row b /api/private-scoped "one, reused"
+    before_row c /api/private-scoped "$(comma "$TOKENS") distinct in turn"
+    [[ $FLOOD != 1 ]] || before_row f /api/private "forged (flood, logging at Information)"
+    echo
+    echo "The targets' ratios for the before build in the same run: (b) / (a) $(ratio b@before a@before)," \
+      "(c) / (d-c) $(ratio c@before d-c), p99 of (b) $(med b@before 6) ms; its check cost" \
+      "$(diff_us "$(med b@before 10)" "$(med a@before 10)") µs of CPU with one token and" \
+      "$(diff_us "$(med c@before 10)" "$(med a@before 10)") µs with distinct tokens over its anonymous request."
+  fi
+  if [[ $FLOOD == 1 ]]; then
+    echo
+    echo "Forged-token flood: every request carries the same token with one signature character" \
+      "altered, so each is refused with 401 for one reason after a full signature check; the server" \
+      "logs at Information (Default Information, Microsoft.AspNetCore Warning, as appsettings.json)" \
+      "through the console logger into a file. Log written: what the server's output grew by during" \
+      "the run."
+    echo
+    echo "| case | server | route | req/s | p99 ms | CPU µs/req | log written KB/s | log bytes per request |"
+    echo "|---|---|---|---:|---:|---:|---:|---:|"
+    flood_row() { # CASE SERVER ROUTE
+      printf '| %s | %s | `%s` | %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(comma "$(med "$1" 4)")" \
+        "$(med "$1" 6)" "$(med "$1" 10)" "$(comma "$(kb "$(med "$1" 11)")")" "$(per_round "$1" 11 4 %.1f)"
+    }
+    flood_row f API /api/private
+    [[ -z $BEFORE ]] || flood_row f@before "before ($BEFORE)" /api/private
+    flood_row d-f baseline /api/private-scoped
+  fi
   echo
   echo "Server CPU per request spent on the token and permission check (authenticated case minus" \
     "the anonymous one on the same server): API $(diff_us "$CPU_B" "$CPU_A") µs with one token," \
@@ -512,13 +713,25 @@ row() { # CASE SERVER ROUTE TOKEN
       "put in the innermost matching stage by scripts/perf_breakdown.py, scaled to that run's CPU per request):"
     echo
     python3 "$BENCH/scripts/perf_breakdown.py" "${PROFILES[@]}"
+    echo
+    echo "What the API adds to an anonymous request over the stock app: the same (a) and (d-a)" \
+      "samples, each put in the innermost pipeline stage (middleware, endpoint) on its stack" \
+      "(\`perf_breakdown.py --by middleware\`):"
+    echo
+    python3 "$BENCH/scripts/perf_breakdown.py" --by middleware --difference "${ANONYMOUS_PROFILES[@]}"
+  fi
+  if ((${#FLOOD_PROFILES[@]} > 0)); then
+    echo
+    echo "Where the CPU goes in the forged-token flood (PROFILE=1, logging at Information):"
+    echo
+    python3 "$BENCH/scripts/perf_breakdown.py" "${FLOOD_PROFILES[@]}"
   fi
   echo
   echo "<details><summary>Every measured run</summary>"
   echo
-  echo "| round | case | server | req/s | p50 ms | p99 ms | requests | non-2xx | socket errors | CPU µs/req |"
-  echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
-  awk -F'\t' 'NR > 1 { printf "| %s |\n", $1 " | " $2 " | " $3 " | " $4 " | " $5 " | " $6 " | " $7 " | " $8 " | " $9 " | " $10 }' "$RUNS"
+  echo "| round | case | server | req/s | p50 ms | p99 ms | requests | non-2xx | socket errors | CPU µs/req | log bytes/s |"
+  echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  awk -F'\t' 'NR > 1 { printf "| %s |\n", $1 " | " $2 " | " $3 " | " $4 " | " $5 " | " $6 " | " $7 " | " $8 " | " $9 " | " $10 " | " ($12 == "4xx" ? $11 : "") }' "$RUNS"
   echo
   echo "</details>"
 } >"$OUT/latest.md"
