@@ -31,6 +31,9 @@
 #        d-c         baseline  the same
 #        c@before    before    the same (BEFORE_REF only)
 #        d-a         baseline  /api/public, no token (to split framework cost from auth cost)
+#        b-mem       API with limits, in memory   as (b), a rate limit configured high enough
+#                                                 never to trigger (LIMITS=1)
+#        b-redis     API with limits, in Redis    the same, counted in a redis-server of its own
 #        f           API (Information)       forged-token flood: /api/private, one token whose
 #                                            signature was altered, refused with 401 every time
 #        f@before    before (Information)    the same (BEFORE_REF only)
@@ -54,6 +57,8 @@
 #   BEFORE_REF=<commit or branch> (also measure the API as it was there: cases a, b, c and f,
 #   each right next to the current build's; reports after ÷ before per case),
 #   FLOOD=0 (skip the forged-token flood cases and their servers),
+#   LIMITS=0 (skip the rate-limit cases b-mem and b-redis, their two servers and redis-server;
+#   redis-server is Debian's package, installed with apt-get when missing),
 #   PROFILE=1 (after the rounds, one more run of each case (a, b, c, d-a, d-b, d-c, f, f@before)
 #   under `perf record -g`, broken down by scripts/perf_breakdown.py into CPU µs per request per
 #   stage, (a) and (d-a) also per middleware (what the API adds to an anonymous request), and
@@ -88,6 +93,8 @@ BEFORE_REF=${BEFORE_REF:-}
 FLOOD=${FLOOD:-1}
 [[ -z $BEFORE_REF ]] || COMMAND_EXTRA+=" BEFORE_REF=$BEFORE_REF"
 [[ $FLOOD == 1 ]] || COMMAND_EXTRA+=" FLOOD=$FLOOD"
+LIMITS=${LIMITS:-1}
+[[ $LIMITS == 1 ]] || COMMAND_EXTRA+=" LIMITS=$LIMITS"
 [[ $PROFILE != 1 ]] || COMMAND_EXTRA+=" PROFILE=1"
 API_PROJECT=${API_PROJECT:-$ROOT/Api.csproj}
 AUDIENCE=https://bench.example/api
@@ -361,6 +368,54 @@ startup_warmup() { # URL NAME
   log "$2 warmed up"
 }
 
+# The rate-limit servers: every client with a valid token gets a budget of 2,000,000,000 requests
+# an hour (never reached: wrk sends ~50,000 a second at most here), so (b-mem) and (b-redis) cost
+# what counting costs and nothing is ever refused. Anonymous requests get 3 an hour, so that the
+# preflight can see each server refuse the 4th with 429: proof the limiter is on, not just set.
+LIMIT_ENV=(RateLimits__Default__Limit=2000000000 RateLimits__Default__Window=01:00:00
+  RateLimits__Anonymous__Limit=3 RateLimits__Anonymous__Window=01:00:00)
+
+# A redis-server of the run's own on a free loopback port, nothing saved to disk; sets REDIS_PORT.
+# A port taken meanwhile makes redis-server exit at once, and the next candidate is tried.
+start_redis() {
+  if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+    log "installing redis-server (Debian package)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; } >"$RAW/apt-redis.log" 2>&1 \
+      || die "could not install redis-server: see $RAW/apt-redis.log"
+  fi
+  local attempt port
+  for attempt in $(seq 10); do
+    port=$((20000 + RANDOM % 20000))
+    start "redis-$attempt" "$RAW" redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no
+    if wait_for "$STARTED" 10 grep -q 'Ready to accept connections' "$RAW/redis-$attempt.log"; then
+      REDIS_PID=$STARTED REDIS_PORT=$port
+      log "redis-server $(redis-server --version | grep -o 'v=[0-9.]*') ready on 127.0.0.1:$port"
+      return 0
+    fi
+    stop_process "$STARTED"
+  done
+  die "redis-server did not start: see $RAW/redis-*.log"
+}
+
+# limit_preflight URL NAME: a token is answered 200; anonymous requests, 200 up to the limit of 3 and
+# then 429. Then (b) alone is warmed up: the anonymous budget is spent, and (b) is all these serve.
+limit_preflight() {
+  local n status
+  expect 200 "$1/api/private-scoped" "$TOKEN"
+  for n in 1 2 3 4; do
+    status=$(curl -s -o /dev/null -w '%{http_code}' "$1/api/public")
+    if ((n < 4)); then
+      [[ $status == 200 ]] || die "$2: anonymous request $n answered $status, expected 200"
+    else
+      [[ $status == 429 ]] || die "$2: anonymous request $n answered $status, expected 429 (is the limiter on?)"
+    fi
+  done
+  log "$2 ready at $1: token 200, anonymous 200 x3 then 429"
+  timeout "$STARTUP_TIMEOUT" wrk -t1 -c"$CONNECTIONS" -d"$STARTUP_WARMUP" -H "Authorization: Bearer $TOKEN" \
+    "$1/api/private-scoped" >/dev/null 2>&1 || die "start-up warm-up of $2 failed"
+  log "$2 warmed up"
+}
+
 # --- measurement --------------------------------------------------------------------------------
 
 
@@ -370,7 +425,7 @@ is_flood() { [[ ${1%@before} == f || $1 == d-f ]]; }
 case_args() { # CASE URL: sets CASE_ARGS, wrk's arguments for the case (CASE@before: as CASE)
   case ${1%@before} in
     a | d-a) CASE_ARGS=("$2/api/public") ;;
-    b | d-b) CASE_ARGS=(-H "Authorization: Bearer $TOKEN" "$2/api/private-scoped") ;;
+    b | d-b | b-mem | b-redis) CASE_ARGS=(-H "Authorization: Bearer $TOKEN" "$2/api/private-scoped") ;;
     c | d-c) CASE_ARGS=(-s "$BENCH/scripts/tokens.lua" "$2/api/private-scoped" -- "$TOKEN_FILE" "$TOKENS") ;;
     f) CASE_ARGS=(-H "Authorization: Bearer $TAMPERED" "$2/api/private") ;;
     d-f) CASE_ARGS=(-H "Authorization: Bearer $TAMPERED" "$2/api/private-scoped") ;;
@@ -459,12 +514,29 @@ if [[ $FLOOD == 1 ]]; then
   start_flood_server baseline baseline Baseline.dll /api/public /api/private-scoped baseline
   FLOOD_BASE_PID=$SERVER_PID FLOOD_BASE_URL=$SERVER_URL FLOOD_BASE_LOG=$SERVER_LOG
 fi
+if [[ $LIMITS == 1 ]]; then
+  start_server api-limits-memory api Api.dll /health/ready "${LIMIT_ENV[@]}"
+  MEM_PID=$SERVER_PID MEM_URL=$SERVER_URL
+  limit_preflight "$MEM_URL" "API with limits in memory"
+  start_redis
+  start_server api-limits-redis api Api.dll /health/ready "${LIMIT_ENV[@]}" "ConnectionStrings__Redis=127.0.0.1:$REDIS_PORT"
+  REDIS_API_PID=$SERVER_PID REDIS_API_URL=$SERVER_URL
+  limit_preflight "$REDIS_API_URL" "API with limits in Redis"
+  # The counts are in Redis, not in the process: its keys prove it.
+  REDIS_KEYS=$(redis-cli -p "$REDIS_PORT" dbsize)
+  ((REDIS_KEYS > 0)) || die "API with limits in Redis wrote no key to redis-server"
+  log "redis-server holds $REDIS_KEYS keys after the preflight"
+fi
 
 OLD_NAME="before ($BEFORE)"
 printf 'round\tcase\tserver\trps\tp50_ms\tp99_ms\trequests\tnon2xx\tsocket_errors\tcpu_us_per_req\tlog_bytes_per_s\texpected\n' >"$RUNS"
 for round in $(seq "$ROUNDS"); do
   measure "$round" a API "$API_PID" "$API_URL"
   measure "$round" b API "$API_PID" "$API_URL"
+  if [[ $LIMITS == 1 ]]; then
+    measure "$round" b-mem "API, limits in memory" "$MEM_PID" "$MEM_URL"
+    measure "$round" b-redis "API, limits in Redis" "$REDIS_API_PID" "$REDIS_API_URL"
+  fi
   if [[ -n $BEFORE ]]; then
     measure "$round" b@before "$OLD_NAME" "$OLD_PID" "$OLD_URL"
     measure "$round" a@before "$OLD_NAME" "$OLD_PID" "$OLD_URL"
@@ -545,7 +617,8 @@ if [[ $PROFILE == 1 ]]; then
   fi
 fi
 
-for pid in "$API_PID" "$BASE_PID" ${OLD_PID:-} ${FLOOD_API_PID:-} ${FLOOD_OLD_PID:-} ${FLOOD_BASE_PID:-}; do
+for pid in "$API_PID" "$BASE_PID" ${OLD_PID:-} ${FLOOD_API_PID:-} ${FLOOD_OLD_PID:-} ${FLOOD_BASE_PID:-} \
+  ${MEM_PID:-} ${REDIS_API_PID:-} ${REDIS_PID:-}; do
   stop_process "$pid"
 done
 
@@ -675,6 +748,32 @@ row() { # CASE SERVER ROUTE TOKEN
       "(c) / (d-c) $(ratio c@before d-c), p99 of (b) $(med b@before 6) ms; its check cost" \
       "$(diff_us "$(med b@before 10)" "$(med a@before 10)") µs of CPU with one token and" \
       "$(diff_us "$(med c@before 10)" "$(med a@before 10)") µs with distinct tokens over its anonymous request."
+  fi
+  if [[ $LIMITS == 1 ]]; then
+    RATIO_MEM=$(ratio b-mem b)
+    RATIO_REDIS=$(ratio b-redis b)
+    P99_REDIS=$(med b-redis 6)
+    echo
+    echo "Rate limits configured, never reached: (b) on two more servers of the same build, each with" \
+      "\`RateLimits:Default\` 2,000,000,000 requests an hour per client (and \`Anonymous\` 3 an hour, which" \
+      "each refused with 429 at the preflight); one counts in memory, the other in a redis-server of" \
+      "its own on loopback (\`ConnectionStrings:Redis\`). Every request below was answered 200."
+    echo
+    echo "| case | server | req/s | p50 ms | p99 ms | CPU µs/req | ÷ (b) | CPU µs/req over (b) |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|"
+    limit_row() { # CASE SERVER
+      printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$(comma "$(med "$1" 4)")" "$(med "$1" 5)" \
+        "$(med "$1" 6)" "$(med "$1" 10)" "$(ratio "$1" b)" "$(diff_us "$(med "$1" 10)" "$CPU_B")"
+    }
+    limit_row b "API, no limits"
+    limit_row b-mem "API, limits in memory"
+    limit_row b-redis "API, limits in Redis"
+    echo
+    echo "| target (median of per-round ratios) | measured | target | verdict |"
+    echo "|---|---:|---:|---|"
+    echo "| (b-mem) / (b) | $RATIO_MEM | ≥ 0.95 | $(verdict "$RATIO_MEM" '>=' 0.95) |"
+    echo "| (b-redis) / (b) | $RATIO_REDIS | (for information) | |"
+    echo "| p99 of (b-redis) | $P99_REDIS ms | ≤ 5 ms | $(verdict "$P99_REDIS" '<=' 5) |"
   fi
   if [[ $FLOOD == 1 ]]; then
     echo
