@@ -12,31 +12,63 @@ internal sealed class CallerRateLimiter(CallerPartitions partitions, IWindowCoun
     public override RateLimiterStatistics? GetStatistics(HttpContext resource) => null;
 
     /// <summary>
-    /// Never decides: counting may take a Redis round trip. The middleware follows a lease that
-    /// was not acquired with <see cref="AcquireAsyncCore"/>, which counts the request once.
+    /// Decides when counting completes at once (in memory). Otherwise (a Redis round trip) the
+    /// middleware follows a lease that was not acquired with <see cref="AcquireAsyncCore"/>, which
+    /// counts the request once.
     /// </summary>
-    protected override RateLimitLease AttemptAcquireCore(HttpContext resource, int permitCount) => CallerLease.Undecided;
-
-    protected override async ValueTask<RateLimitLease> AcquireAsyncCore(HttpContext resource, int permitCount, CancellationToken cancellationToken)
+    protected override RateLimitLease AttemptAcquireCore(HttpContext resource, int permitCount)
     {
+        if (!counters.CountsSynchronously)
+        {
+            return CallerLease.Undecided;
+        }
+
         if (partitions.Of(resource) is not { } partition)
         {
             return CallerLease.Acquired;
         }
 
-        if (await counters.CountAsync(partition).ConfigureAwait(false) is not { } count)
+        var counting = counters.CountAsync(partition);
+        var lease = counting.IsCompletedSuccessfully ? Decide(partition, counting.Result) : throw new InvalidOperationException(
+            $"{counters.GetType().Name} says it counts synchronously, but its count did not complete at once.");
+
+        // The middleware follows a refusal with an asynchronous attempt: it must answer the same
+        // refusal, not count the request a second time.
+        if (!lease.IsAcquired)
+        {
+            resource.Features.Set(lease);
+        }
+
+        return lease;
+    }
+
+    protected override async ValueTask<RateLimitLease> AcquireAsyncCore(HttpContext resource, int permitCount, CancellationToken cancellationToken)
+    {
+        if (resource.Features.Get<CallerLease>() is { } decided)
+        {
+            return decided;
+        }
+
+        return partitions.Of(resource) is { } partition
+            ? Decide(partition, await counters.CountAsync(partition).ConfigureAwait(false))
+            : CallerLease.Acquired;
+    }
+
+    private CallerLease Decide(CallerPartition partition, WindowCount? count)
+    {
+        if (count is not { } counted)
         {
             metrics.Uncounted(partition);
             return CallerLease.Acquired;
         }
 
-        if (count.Count <= partition.Policy.Limit)
+        if (counted.Count <= partition.Policy.Limit)
         {
             return CallerLease.Acquired;
         }
 
         metrics.Limited(partition);
-        return new CallerLease(partition, count.ResetAfter);
+        return new CallerLease(partition, counted.ResetAfter);
     }
 }
 

@@ -9,6 +9,13 @@ namespace Api.Web.RateLimits;
 internal interface IWindowCounters
 {
     /// <summary>
+    /// Whether <see cref="CountAsync"/> always completes before it returns (in memory): then the
+    /// limiter decides in the middleware's synchronous attempt, and spares it a second,
+    /// asynchronous one (bench/RESULTS.md, "Rate limits").
+    /// </summary>
+    bool CountsSynchronously { get; }
+
+    /// <summary>
     /// Counts one request of <paramref name="partition"/>; null when it could not be counted
     /// (Redis unreachable), and the request is then let through.
     /// </summary>

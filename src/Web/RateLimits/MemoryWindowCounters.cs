@@ -23,6 +23,8 @@ internal sealed class MemoryWindowCounters : IWindowCounters
         nextSweep = After(time.GetTimestamp(), SweepInterval);
     }
 
+    public bool CountsSynchronously => true;
+
     public ValueTask<WindowCount?> CountAsync(CallerPartition partition)
     {
         var now = time.GetTimestamp();

@@ -33,6 +33,8 @@ internal sealed partial class RedisWindowCounters(RedisConnection redis, TimePro
     private readonly Lock sync = new();
     private Outage? outage;
 
+    public bool CountsSynchronously => false;
+
     public async ValueTask<WindowCount?> CountAsync(CallerPartition partition)
     {
         if (!redis.TryGetDatabase(out var database))
