@@ -46,7 +46,7 @@ internal sealed class Auth0BearerHandler(
             return Refuse(credentials, new DPoPRefusedException(DPoPGate.Required()));
         }
 
-        if (cache.TryGet(Context, credentials.Header!, credentials.Token!, out var principal, out var validated))
+        if (cache.TryGet(Context, credentials, out var principal, out var validated))
         {
             if (selector is not null && !selector.Accepts(Context, validated.Issuer))
             {

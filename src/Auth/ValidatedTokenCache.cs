@@ -52,9 +52,10 @@ internal sealed class ValidatedTokenCache : IDisposable
 
     /// <summary>A new principal for a token validated in full before, under the keys its issuer holds now, if any.</summary>
     /// <param name="context">The request, whose connection may remember the last token it sent.</param>
-    /// <param name="header">The request's <c>Authorization</c> header value, exactly as received.</param>
-    /// <param name="token">The token it holds.</param>
-    public bool TryGet(HttpContext context, string header, string token, [NotNullWhen(true)] out ClaimsPrincipal? principal, [NotNullWhen(true)] out ValidatedToken? validated)
+    /// <param name="credentials">Its credentials: the header, exactly as received, and the token it holds,
+    /// taken out of the header (a ~1.4 KB string for an Auth0 token) only when the connection's
+    /// last token is not the same.</param>
+    public bool TryGet(HttpContext context, RequestCredentials credentials, [NotNullWhen(true)] out ClaimsPrincipal? principal, [NotNullWhen(true)] out ValidatedToken? validated)
     {
         principal = null;
         validated = null;
@@ -66,9 +67,14 @@ internal sealed class ValidatedTokenCache : IDisposable
         var now = time.GetUtcNow();
         var connection = ConnectionItemsOf(context);
         var last = connection?.TryGetValue(LastTokenKey, out var remembered) is true ? remembered as LastToken : null;
+        if (credentials.Header is not { } header)
+        {
+            return false;
+        }
+
         if (last is null || !ReferenceEquals(last.Header, header) || !last.Entry.IsCurrent(now))
         {
-            var key = KeyOf(token);
+            var key = KeyOf(credentials.Token!);
             if (!entries.TryGetValue(key, out Entry? entry) || entry is null)
             {
                 return false;
@@ -168,6 +174,32 @@ internal sealed class ValidatedTokenCache : IDisposable
         : ClaimsIdentity(remembered.AuthenticationType, remembered.NameClaimType, remembered.RoleClaimType)
     {
         public override IEnumerable<Claim> Claims => remembered.Claims.Concat(base.Claims);
+
+        /// <summary>
+        /// The permission check of every request (PermissionRule): a loop over the remembered
+        /// claims, without the two iterators <see cref="Claims"/> stacks (~0.4 µs per request here,
+        /// bench/RESULTS.md), then the claims this request added.
+        /// </summary>
+        public override bool HasClaim(string type, string value)
+        {
+            foreach (var claim in remembered.Claims)
+            {
+                if (string.Equals(claim.Type, type, StringComparison.OrdinalIgnoreCase) && string.Equals(claim.Value, value, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            foreach (var claim in base.Claims)
+            {
+                if (string.Equals(claim.Type, type, StringComparison.OrdinalIgnoreCase) && string.Equals(claim.Value, value, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         public override ClaimsIdentity Clone()
         {
