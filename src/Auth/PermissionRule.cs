@@ -77,19 +77,12 @@ internal sealed class PermissionRule
         return true;
     }
 
-    private static bool Holds(ClaimsPrincipal user, string permission)
-    {
-        foreach (var claim in user.Claims)
-        {
-            if (string.Equals(claim.Type, PermissionClaims.ClaimType, StringComparison.OrdinalIgnoreCase)
-                && string.Equals(claim.Value, permission, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    /// <summary>
+    /// <see cref="ClaimsPrincipal.HasClaim(string, string)"/> compares as FastEndpoints' own check
+    /// does (type ignoring case, value exactly), and lets a remembered token's identity answer from
+    /// its claims directly (ValidatedTokenCache).
+    /// </summary>
+    private static bool Holds(ClaimsPrincipal user, string permission) => user.HasClaim(PermissionClaims.ClaimType, permission);
 
     /// <summary>The rule of the endpoint the request was routed to; null when it asks for no permission.</summary>
     public static PermissionRule? Of(HttpContext context) =>

@@ -32,6 +32,26 @@ public sealed class ValidatedTokenCacheTests
     }
 
     [Fact]
+    public async Task A_remembered_token_is_held_to_each_endpoints_permission_on_every_request()
+    {
+        await using var api = await ApiFactory.StartWithOwnIssuerAsync();
+        using var client = api.CreateClient();
+        var cache = api.Services.GetRequiredService<ValidatedTokenCache>();
+        var other = api.Tokens.WithPermissions("write:messages");
+        var wrongCase = api.Tokens.WithPermissions("READ:messages");
+
+        // Each token is remembered at its first request; later ones are answered from the cache.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal((HttpStatusCode.OK, null), await client.StatusAndReasonAsync("/api/private", Bearer(other)));
+            Assert.Equal((HttpStatusCode.Forbidden, "insufficient_permission"), await client.StatusAndReasonAsync("/api/private-scoped", Bearer(other)));
+            Assert.Equal((HttpStatusCode.Forbidden, "insufficient_permission"), await client.StatusAndReasonAsync("/api/private-scoped", Bearer(wrongCase)));
+        }
+
+        Assert.Equal(2, cache.Count);
+    }
+
+    [Fact]
     public async Task A_remembered_token_past_its_expiry_is_refused()
     {
         await using var api = await ApiFactory.StartWithOwnIssuerAsync(new Dictionary<string, string?> { ["Auth0:ClockSkew"] = "00:00:00" });
