@@ -15,7 +15,7 @@ namespace Api.Auth.DPoP;
 /// The proof's window is <see cref="DPoPOptions.ProofMaxAge"/> and
 /// <see cref="DPoPOptions.ProofLeeway"/> alone: the token's clock skew does not widen it.
 /// </summary>
-internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPReplayCache replays, DPoPNonces nonces, TimeProvider time)
+internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPReplayCache replays, DPoPNonces nonces, ProofKeys keys, TimeProvider time)
 {
     /// <summary>
     /// Far above any real proof (an RSA 8192 proof is about 3,500 characters), so a huge header
@@ -104,7 +104,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
             return headerFailure;
         }
 
-        if (!ProofKey.TryRead(header.RootElement.GetProperty("jwk"), alg, out var key, out var keyProblem))
+        if (!ProofKey.TryRead(header.RootElement.GetProperty("jwk"), alg, keys, out var key, out var keyProblem))
         {
             return InvalidProof(DPoPReason.BadJwk, keyProblem);
         }

@@ -30,6 +30,7 @@ internal static class DPoPServices
             ? ActivatorUtilities.CreateInstance<RedisDPoPReplayCache>(provider)
             : ActivatorUtilities.CreateInstance<InMemoryDPoPReplayCache>(provider));
         services.AddSingleton<DPoPNonces>();
+        services.AddSingleton<ProofKeys>();
         services.AddSingleton<DPoPProofValidator>();
         return services;
     }

@@ -42,12 +42,12 @@ internal sealed class ProofKey : IDisposable
     private const int MaxRsaBits = 8192;
 
     private readonly ProofAlgorithm algorithm;
-    private readonly AsymmetricAlgorithm key;
+    private readonly ProofKeys.Lease lease;
 
-    private ProofKey(ProofAlgorithm algorithm, AsymmetricAlgorithm key, string thumbprint)
+    private ProofKey(ProofAlgorithm algorithm, ProofKeys.Lease lease, string thumbprint)
     {
         this.algorithm = algorithm;
-        this.key = key;
+        this.lease = lease;
         Thumbprint = thumbprint;
     }
 
@@ -58,10 +58,11 @@ internal sealed class ProofKey : IDisposable
     public string Thumbprint { get; }
 
     /// <summary>
-    /// Reads the public key in <paramref name="jwk"/> for use with <paramref name="alg"/>; when it
-    /// is not one, <paramref name="problem"/> says why, in words safe to send back.
+    /// Reads the public key in <paramref name="jwk"/> for use with <paramref name="alg"/>, imported
+    /// once and then lent by <paramref name="keys"/>; when it is not one, <paramref name="problem"/>
+    /// says why, in words safe to send back.
     /// </summary>
-    public static bool TryRead(JsonElement jwk, string alg, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
+    public static bool TryRead(JsonElement jwk, string alg, ProofKeys keys, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
     {
         key = null;
         if (!Algorithms.TryGetValue(alg, out var algorithm))
@@ -88,7 +89,7 @@ internal sealed class ProofKey : IDisposable
             return false;
         }
 
-        return algorithm.KeyType == "EC" ? TryReadEc(jwk, alg, algorithm, out key, out problem) : TryReadRsa(jwk, algorithm, out key, out problem);
+        return algorithm.KeyType == "EC" ? TryReadEc(jwk, alg, algorithm, keys, out key, out problem) : TryReadRsa(jwk, algorithm, keys, out key, out problem);
     }
 
     /// <summary>Whether <paramref name="signature"/> is this key's signature of <paramref name="signingInput"/> under the proof's algorithm.</summary>
@@ -96,7 +97,7 @@ internal sealed class ProofKey : IDisposable
     {
         try
         {
-            return key switch
+            return lease.Key switch
             {
                 // JWS ECDSA signatures are R || S, each the curve's size (RFC 7518 §3.4), not DER.
                 ECDsa ec => ec.VerifyData(signingInput, signature, algorithm.Hash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
@@ -110,10 +111,10 @@ internal sealed class ProofKey : IDisposable
         }
     }
 
-    public void Dispose() => key.Dispose();
+    public void Dispose() => lease.Dispose();
 
     private static bool TryReadEc(
-        JsonElement jwk, string alg, ProofAlgorithm algorithm, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
+        JsonElement jwk, string alg, ProofAlgorithm algorithm, ProofKeys keys, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
     {
         key = null;
         var x = Bytes(jwk, "x");
@@ -128,8 +129,9 @@ internal sealed class ProofKey : IDisposable
         try
         {
             // Refused unless the point is on the curve (an invalid-curve key must never verify anything).
-            var ec = ECDsa.Create(new ECParameters { Curve = algorithm.NamedCurve!.Value, Q = new ECPoint { X = x, Y = y } });
-            key = new ProofKey(algorithm, ec, JwkThumbprint.OfEc(algorithm.Curve!, x, y));
+            var thumbprint = JwkThumbprint.OfEc(algorithm.Curve!, x, y);
+            var curve = algorithm.NamedCurve!.Value;
+            key = new ProofKey(algorithm, keys.Rent(thumbprint, () => ECDsa.Create(new ECParameters { Curve = curve, Q = new ECPoint { X = x, Y = y } })), thumbprint);
             problem = null;
             return true;
         }
@@ -140,7 +142,7 @@ internal sealed class ProofKey : IDisposable
         }
     }
 
-    private static bool TryReadRsa(JsonElement jwk, ProofAlgorithm algorithm, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
+    private static bool TryReadRsa(JsonElement jwk, ProofAlgorithm algorithm, ProofKeys keys, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
     {
         key = null;
         var n = Bytes(jwk, "n");
@@ -157,7 +159,8 @@ internal sealed class ProofKey : IDisposable
 
         try
         {
-            key = new ProofKey(algorithm, RSA.Create(new RSAParameters { Modulus = n, Exponent = e }), JwkThumbprint.OfRsa(n, e));
+            var thumbprint = JwkThumbprint.OfRsa(n, e);
+            key = new ProofKey(algorithm, keys.Rent(thumbprint, () => RSA.Create(new RSAParameters { Modulus = n, Exponent = e })), thumbprint);
             problem = null;
             return true;
         }

@@ -18,6 +18,7 @@ public sealed class DPoPNonceTests : IDisposable
 
     private static readonly string SharedKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
+    private readonly ProofKeys proofKeys = new();
     private readonly FakeTimeProvider clock = new(DateTimeOffset.FromUnixTimeSeconds(1_900_000_000));
     private readonly DPoPKey key = DPoPKey.CreateEcdsa();
 
@@ -145,7 +146,11 @@ public sealed class DPoPNonceTests : IDisposable
         Assert.False(result.Proof.RenewNonce);
     }
 
-    public void Dispose() => key.Dispose();
+    public void Dispose()
+    {
+        key.Dispose();
+        proofKeys.Dispose();
+    }
 
     private DPoPNonces Nonces(string? nonceKey = null, FakeTimeProvider? clockOf = null) =>
         new(Options.Create(new DPoPOptions { RequireNonce = true, NonceKey = nonceKey ?? SharedKey }), clockOf ?? clock);
@@ -154,7 +159,7 @@ public sealed class DPoPNonceTests : IDisposable
     {
         var options = Options.Create(new DPoPOptions { RequireNonce = requireNonce, NonceKey = SharedKey });
         options.Value.ApplyListDefaults();
-        var validator = new DPoPProofValidator(options, new InMemoryDPoPReplayCache(options, clock), new DPoPNonces(options, clock), clock);
+        var validator = new DPoPProofValidator(options, new InMemoryDPoPReplayCache(options, clock), new DPoPNonces(options, clock), proofKeys, clock);
         return await validator.ValidateAsync(
             new DPoPProofRequest(new StringValues(proof), "GET", Url, AccessToken, key.Thumbprint), TestContext.Current.CancellationToken);
     }

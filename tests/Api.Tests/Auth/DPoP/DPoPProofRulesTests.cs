@@ -27,6 +27,7 @@ public sealed class DPoPProofRulesTests : IDisposable
 
     private static readonly string[] CritExtensions = ["exp"];
 
+    private readonly ProofKeys proofKeys = new();
     private readonly FakeTimeProvider clock = new(Now);
     private readonly DPoPKey key = DPoPKey.CreateEcdsa();
 
@@ -340,7 +341,7 @@ public sealed class DPoPProofRulesTests : IDisposable
     {
         var options = Options.Create(new DPoPOptions());
         options.Value.ApplyListDefaults();
-        var validator = new DPoPProofValidator(options, new UnreachableReplayStore(), new DPoPNonces(options, clock), clock);
+        var validator = new DPoPProofValidator(options, new UnreachableReplayStore(), new DPoPNonces(options, clock), proofKeys, clock);
 
         var result = await ValidateAsync(ValidProof().Build(), validator: validator);
 
@@ -349,13 +350,17 @@ public sealed class DPoPProofRulesTests : IDisposable
         Assert.Equal("dpop_replay_store_unavailable", result.Failure?.ToRefusal().Reason);
     }
 
-    public void Dispose() => key.Dispose();
+    public void Dispose()
+    {
+        key.Dispose();
+        proofKeys.Dispose();
+    }
 
     private DPoPProofValidator Validator(DPoPOptions? options = null)
     {
         var settings = Options.Create(options ?? new DPoPOptions());
         settings.Value.ApplyListDefaults();
-        return new DPoPProofValidator(settings, new InMemoryDPoPReplayCache(settings, clock), new DPoPNonces(settings, clock), clock);
+        return new DPoPProofValidator(settings, new InMemoryDPoPReplayCache(settings, clock), new DPoPNonces(settings, clock), proofKeys, clock);
     }
 
     private async Task<DPoPProofResult> ValidateAsync(

@@ -85,6 +85,30 @@ public sealed class DPoPRequestTests(ApiFixture fixture)
     }
 
     [Theory]
+    [InlineData("ES256")]
+    [InlineData("PS256")]
+    public async Task A_proof_key_already_seen_still_checks_every_signature_against_itself(string alg)
+    {
+        // The API keeps imported proof keys for the next proof (ProofKeys): a later proof that
+        // carries the same jwk but was signed by another key must still fail its signature.
+        using var key = alg.StartsWith("ES", StringComparison.Ordinal) ? DPoPKey.CreateEcdsa(alg) : DPoPKey.CreateRsa(alg);
+        using var impostor = alg.StartsWith("ES", StringComparison.Ordinal) ? DPoPKey.CreateEcdsa(alg) : DPoPKey.CreateRsa(alg);
+        var token = BoundToken(fixture.Tokens, key);
+        using var client = fixture.Api.CreateClient();
+
+        var url = new Uri(client.BaseAddress!, "/api/private").AbsoluteUri;
+        var forged = key.Proof("GET", url, token);
+        forged.Signer = impostor.Key;
+        using var first = await SendAsync(client, "/api/private", $"DPoP {token}", Proof(client, key, "GET", "/api/private", token));
+        using var withForgedSignature = await SendAsync(client, "/api/private", $"DPoP {token}", forged.Build());
+        using var again = await SendAsync(client, "/api/private", $"DPoP {token}", Proof(client, key, "GET", "/api/private", token));
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        await AssertRefusedAsync(withForgedSignature, "DPoP", "invalid_dpop_proof", "dpop_bad_signature");
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
+    [Theory]
     [InlineData("POST", "/api/private", "dpop_htm_mismatch")]
     [InlineData("GET", "/api/private-scoped", "dpop_htu_mismatch")]
     public async Task A_proof_made_for_another_request_is_refused(string method, string path, string reason)
