@@ -34,6 +34,10 @@
 #        b-mem       API with limits, in memory   as (b), a rate limit configured high enough
 #                                                 never to trigger (LIMITS=1)
 #        b-redis     API with limits, in Redis    the same, counted in a redis-server of its own
+#        e-mem       API (DPoP, in memory)        /api/private-scoped, one DPoP-bound token and a fresh
+#                                                 ES256 proof per request (DPOP=1; scripts/dpop.lua)
+#        e-redis     API (DPoP, Redis)            the same, proofs' jti recorded in the redis-server
+#      then, per round with DPOP=1, the ES256 micro-benchmark (bench/ProofSender verify);
 #        f           API (Information)       forged-token flood: /api/private, one token whose
 #                                            signature was altered, refused with 401 every time
 #        f@before    before (Information)    the same (BEFORE_REF only)
@@ -59,6 +63,9 @@
 #   FLOOD=0 (skip the forged-token flood cases and their servers),
 #   LIMITS=0 (skip the rate-limit cases b-mem and b-redis, their two servers and redis-server;
 #   redis-server is Debian's package, installed with apt-get when missing),
+#   DPOP=0 (skip the DPoP cases e-mem and e-redis, their servers and the proof memory run),
+#   DPOP_RATE=20000 (proofs made per second of each wrk run: more than the server can take, since a
+#   proof is good once), DPOP_MEMORY_PROOFS=1000000 (the proof memory run; 0 skips it),
 #   PROFILE=1 (after the rounds, one more run of each case (a, b, c, d-a, d-b, d-c, f, f@before)
 #   under `perf record -g`, broken down by scripts/perf_breakdown.py into CPU µs per request per
 #   stage, (a) and (d-a) also per middleware (what the API adds to an anonymous request), and
@@ -95,6 +102,11 @@ FLOOD=${FLOOD:-1}
 [[ $FLOOD == 1 ]] || COMMAND_EXTRA+=" FLOOD=$FLOOD"
 LIMITS=${LIMITS:-1}
 [[ $LIMITS == 1 ]] || COMMAND_EXTRA+=" LIMITS=$LIMITS"
+DPOP=${DPOP:-1}
+[[ $DPOP == 1 ]] || COMMAND_EXTRA+=" DPOP=$DPOP"
+DPOP_RATE=${DPOP_RATE:-20000}
+DPOP_MEMORY_PROOFS=${DPOP_MEMORY_PROOFS:-1000000}
+[[ $DPOP_MEMORY_PROOFS == 1000000 ]] || COMMAND_EXTRA+=" DPOP_MEMORY_PROOFS=$DPOP_MEMORY_PROOFS"
 [[ $PROFILE != 1 ]] || COMMAND_EXTRA+=" PROFILE=1"
 API_PROJECT=${API_PROJECT:-$ROOT/Api.csproj}
 AUDIENCE=https://bench.example/api
@@ -202,6 +214,7 @@ if [[ $SKIP_BUILD != 1 ]]; then
   build baseline "$BENCH/baseline/Baseline.csproj"
   build issuer "$BENCH/Issuer/Issuer.csproj"
   build sender "$BENCH/TokenSender/TokenSender.csproj"
+  build proofs "$BENCH/ProofSender/ProofSender.csproj"
 fi
 
 # The before build: BEFORE_REF checked out in a worktree of this repository (a detached HEAD, so
@@ -246,7 +259,7 @@ TOKEN_COUNT=$((TOKENS + MEMORY_TOKENS))
 rm -f "$RAW/issuer.ready" "$TOKEN_FILE"
 log "starting the issuer; it signs $TOKEN_COUNT tokens"
 start issuer "$BUILD/issuer" dotnet Issuer.dll --audience "$AUDIENCE" --tokens "$TOKEN_FILE" \
-  --count "$TOKEN_COUNT" --ready "$RAW/issuer.ready"
+  --count "$TOKEN_COUNT" --ready "$RAW/issuer.ready" --dpop "$RAW/dpop"
 ISSUER_PID=$STARTED
 wait_for "$ISSUER_PID" 900 test -s "$RAW/issuer.ready" || { cat "$RAW/issuer.log" >&2; die "the issuer did not get ready"; }
 ISSUER_PORT=$(cat "$RAW/issuer.ready")
@@ -416,14 +429,56 @@ limit_preflight() {
   log "$2 warmed up"
 }
 
+# The DPoP servers. The in-memory replay cache remembers each proof for ProofMaxAge + leeway
+# (5.5 min): its default bound, 500,000 proofs, is sized for ~1,500 DPoP requests a second, and a
+# full cache refuses new proofs with 503. This run sends up to ~15,000 a second, so the in-memory
+# server gets room for 5,000,000 (~375 MB at ~75 bytes each), as an operator expecting that load would.
+DPOP_MEMORY_ENV=(Auth0__DPoP__ReplayCacheSize=5000000)
+DPOP_TOKEN_FILE=$RAW/dpop.token
+DPOP_KEY_FILE=$RAW/dpop.key.pem
+
+# make_proofs NAME URL SECONDS: a file of DPOP_RATE x SECONDS fresh proofs for GET URL; sets PROOF_FILE.
+make_proofs() {
+  PROOF_FILE=$RAW/proofs-$1.txt
+  dotnet "$BUILD/proofs/ProofSender.dll" make --key "$DPOP_KEY_FILE" --token "$DPOP_TOKEN_FILE" --url "$2" \
+    --count $((DPOP_RATE * $3)) --out "$PROOF_FILE" >"$RAW/proofs.log" 2>&1 || { cat "$RAW/proofs.log" >&2; die "making proofs for $2 failed"; }
+}
+
+expect_dpop() { # STATUS URL PROOF
+  local status
+  status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: DPoP $(cat "$DPOP_TOKEN_FILE")" -H "DPoP: $3" "$2")
+  [[ $status == "$1" ]] || die "$2 answered $status to a DPoP request, expected $1"
+}
+
+# dpop_preflight URL NAME: a fresh proof is answered 200, the same proof again 401 (replayed), the
+# bound token as a bearer token 401; then (e) alone is warmed up.
+dpop_preflight() {
+  local proof
+  make_proofs preflight "$1/api/private-scoped" 1
+  proof=$(head -n 1 "$PROOF_FILE")
+  expect_dpop 200 "$1/api/private-scoped" "$proof"
+  expect_dpop 401 "$1/api/private-scoped" "$proof"
+  expect 401 "$1/api/private-scoped" "$(cat "$DPOP_TOKEN_FILE")"
+  log "$2 ready at $1: fresh proof 200, replayed proof 401, bound token as bearer 401"
+  make_proofs warmup "$1/api/private-scoped" "$(seconds_of "$STARTUP_WARMUP")"
+  timeout "$STARTUP_TIMEOUT" wrk -t1 -c"$CONNECTIONS" -d"$STARTUP_WARMUP" -s "$BENCH/scripts/dpop.lua" \
+    "$1/api/private-scoped" -- "$DPOP_TOKEN_FILE" "$PROOF_FILE" >/dev/null 2>&1 || die "start-up warm-up of $2 failed"
+  log "$2 warmed up"
+}
+
 # --- measurement --------------------------------------------------------------------------------
 
 
 # The forged token of the flood cases: tampered, so every request costs a full validation that fails.
 is_flood() { [[ ${1%@before} == f || $1 == d-f ]]; }
 
-case_args() { # CASE URL: sets CASE_ARGS, wrk's arguments for the case (CASE@before: as CASE)
+case_args() { # CASE URL [SECONDS]: sets CASE_ARGS, wrk's arguments for the case (CASE@before: as CASE)
   case ${1%@before} in
+    e-mem | e-redis)
+      # Proofs are good once and for 5 minutes: made for this very run (the time it takes is not measured).
+      make_proofs "$1" "$2/api/private-scoped" "$3"
+      CASE_ARGS=(-s "$BENCH/scripts/dpop.lua" "$2/api/private-scoped" -- "$DPOP_TOKEN_FILE" "$PROOF_FILE")
+      ;;
     a | d-a) CASE_ARGS=("$2/api/public") ;;
     b | d-b | b-mem | b-redis) CASE_ARGS=(-H "Authorization: Bearer $TOKEN" "$2/api/private-scoped") ;;
     c | d-c) CASE_ARGS=(-s "$BENCH/scripts/tokens.lua" "$2/api/private-scoped" -- "$TOKEN_FILE" "$TOKENS") ;;
@@ -434,7 +489,7 @@ case_args() { # CASE URL: sets CASE_ARGS, wrk's arguments for the case (CASE@bef
 }
 
 warm_up() { # CASE URL
-  case_args "$1" "$2"
+  case_args "$1" "$2" "$(seconds_of "$WARMUP")"
   timeout "$WARMUP_TIMEOUT" wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "${CASE_ARGS[@]}" >"$RAW/warmup.txt" 2>&1 \
     || die "warm-up of ($1) failed: see $RAW/warmup.txt"
 }
@@ -447,7 +502,7 @@ file_size() { stat -c %s "$1"; }
 # those lines, and the CPU spent writing them, belong to this run.
 run_wrk() {
   local before after size0 size last
-  case_args "$1" "$3"
+  case_args "$1" "$3" "$(seconds_of "$DURATION")"
   [[ -z ${5:-} ]] || size0=$(file_size "$5")
   before=$(cpu_ticks "$2")
   timeout "$WRK_TIMEOUT" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "${CASE_ARGS[@]}" >"$4" 2>&1 \
@@ -514,11 +569,11 @@ if [[ $FLOOD == 1 ]]; then
   start_flood_server baseline baseline Baseline.dll /api/public /api/private-scoped baseline
   FLOOD_BASE_PID=$SERVER_PID FLOOD_BASE_URL=$SERVER_URL FLOOD_BASE_LOG=$SERVER_LOG
 fi
+[[ $LIMITS != 1 && $DPOP != 1 ]] || start_redis
 if [[ $LIMITS == 1 ]]; then
   start_server api-limits-memory api Api.dll /health/ready "${LIMIT_ENV[@]}"
   MEM_PID=$SERVER_PID MEM_URL=$SERVER_URL
   limit_preflight "$MEM_URL" "API with limits in memory"
-  start_redis
   start_server api-limits-redis api Api.dll /health/ready "${LIMIT_ENV[@]}" "ConnectionStrings__Redis=127.0.0.1:$REDIS_PORT"
   REDIS_API_PID=$SERVER_PID REDIS_API_URL=$SERVER_URL
   limit_preflight "$REDIS_API_URL" "API with limits in Redis"
@@ -527,8 +582,22 @@ if [[ $LIMITS == 1 ]]; then
   ((REDIS_KEYS > 0)) || die "API with limits in Redis wrote no key to redis-server"
   log "redis-server holds $REDIS_KEYS keys after the preflight"
 fi
+if [[ $DPOP == 1 ]]; then
+  start_server api-dpop-memory api Api.dll /health/ready "${DPOP_MEMORY_ENV[@]}"
+  DPOP_MEM_PID=$SERVER_PID DPOP_MEM_URL=$SERVER_URL
+  dpop_preflight "$DPOP_MEM_URL" "API for DPoP, replays in memory"
+  start_server api-dpop-redis api Api.dll /health/ready "ConnectionStrings__Redis=127.0.0.1:$REDIS_PORT"
+  DPOP_REDIS_PID=$SERVER_PID DPOP_REDIS_URL=$SERVER_URL
+  dpop_preflight "$DPOP_REDIS_URL" "API for DPoP, replays in Redis"
+  # The proofs are recorded in Redis, not in the process: its keys prove it.
+  DPOP_KEYS=$(redis-cli -p "$REDIS_PORT" --scan --pattern 'dpop:*' | wc -l)
+  ((DPOP_KEYS > 0)) || die "API for DPoP in Redis recorded no proof in redis-server"
+  log "redis-server holds $DPOP_KEYS DPoP proof keys after the warm-up"
+fi
 
 OLD_NAME="before ($BEFORE)"
+ES256=$RAW/es256.txt
+: >"$ES256"
 printf 'round\tcase\tserver\trps\tp50_ms\tp99_ms\trequests\tnon2xx\tsocket_errors\tcpu_us_per_req\tlog_bytes_per_s\texpected\n' >"$RUNS"
 for round in $(seq "$ROUNDS"); do
   measure "$round" a API "$API_PID" "$API_URL"
@@ -536,6 +605,13 @@ for round in $(seq "$ROUNDS"); do
   if [[ $LIMITS == 1 ]]; then
     measure "$round" b-mem "API, limits in memory" "$MEM_PID" "$MEM_URL"
     measure "$round" b-redis "API, limits in Redis" "$REDIS_API_PID" "$REDIS_API_URL"
+  fi
+  if [[ $DPOP == 1 ]]; then
+    measure "$round" e-mem "API (DPoP, memory)" "$DPOP_MEM_PID" "$DPOP_MEM_URL"
+    measure "$round" e-redis "API (DPoP, Redis)" "$DPOP_REDIS_PID" "$DPOP_REDIS_URL"
+    # One ES256 verification, on this machine, in this round: what a DPoP request may cost over (b).
+    dotnet "$BUILD/proofs/ProofSender.dll" verify --seconds 3 | sed 's/^es256_verify_us=//' >>"$ES256"
+    log "round $round: one ES256 verification takes $(tail -n 1 "$ES256") µs"
   fi
   if [[ -n $BEFORE ]]; then
     measure "$round" b@before "$OLD_NAME" "$OLD_PID" "$OLD_URL"
@@ -618,7 +694,7 @@ if [[ $PROFILE == 1 ]]; then
 fi
 
 for pid in "$API_PID" "$BASE_PID" ${OLD_PID:-} ${FLOOD_API_PID:-} ${FLOOD_OLD_PID:-} ${FLOOD_BASE_PID:-} \
-  ${MEM_PID:-} ${REDIS_API_PID:-} ${REDIS_PID:-}; do
+  ${MEM_PID:-} ${REDIS_API_PID:-} ${DPOP_MEM_PID:-} ${DPOP_REDIS_PID:-} ${REDIS_PID:-}; do
   stop_process "$pid"
 done
 
@@ -645,6 +721,32 @@ if ((MEMORY_TOKENS > 0)); then
   start_baseline
   memory_run baseline "$BASE_PID" "$BASE_URL"
   stop_process "$BASE_PID"
+fi
+
+# A fresh server whose in-memory replay cache can hold every proof of the run (and no more), then
+# DPOP_MEMORY_PROOFS requests each with a proof of its own, in two halves: RSS shows what each
+# remembered proof costs and that the cache stops at its bound.
+DPOP_MEMORY_ROW=
+if [[ $DPOP == 1 ]] && ((DPOP_MEMORY_PROOFS > 0)); then
+  start_server api-dpop-memory-run api Api.dll /health/ready "Auth0__DPoP__ReplayCacheSize=$((DPOP_MEMORY_PROOFS + 1))"
+  make_proofs memory-preflight "$SERVER_URL/api/private-scoped" 1
+  expect_dpop 200 "$SERVER_URL/api/private-scoped" "$(head -n 1 "$PROOF_FILE")"
+  half=$((DPOP_MEMORY_PROOFS / 2))
+  rss0=$(status_kb "$SERVER_PID" VmRSS)
+  line1=$(timeout 1800 dotnet "$BUILD/proofs/ProofSender.dll" send --key "$DPOP_KEY_FILE" --token "$DPOP_TOKEN_FILE" \
+    --url "$SERVER_URL/api/private-scoped" --count "$half" --connections "$CONNECTIONS") || die "proof memory run, first half: $line1"
+  rss1=$(status_kb "$SERVER_PID" VmRSS)
+  line2=$(timeout 1800 dotnet "$BUILD/proofs/ProofSender.dll" send --key "$DPOP_KEY_FILE" --token "$DPOP_TOKEN_FILE" \
+    --url "$SERVER_URL/api/private-scoped" --count $((DPOP_MEMORY_PROOFS - half)) --connections "$CONNECTIONS") || die "proof memory run, second half: $line2"
+  rss2=$(status_kb "$SERVER_PID" VmRSS)
+  hwm=$(status_kb "$SERVER_PID" VmHWM)
+  # One more proof: with the cache full of proofs still live (each for 5.5 min), it is refused
+  # with 503 rather than let in; 200 would mean the run outlasted the first proofs.
+  make_proofs memory-over "$SERVER_URL/api/private-scoped" 1
+  over=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: DPoP $(cat "$DPOP_TOKEN_FILE")" -H "DPoP: $(head -n 1 "$PROOF_FILE")" "$SERVER_URL/api/private-scoped")
+  log "proof memory run: $line1 | $line2 | RSS $(mb "$rss0") -> $(mb "$rss1") -> $(mb "$rss2") MB, peak $(mb "$hwm") MB; one more proof: $over"
+  DPOP_MEMORY_ROW="| $(mb "$rss0") | $(mb "$rss1") | $(mb "$rss2") | $(mb "$hwm") | $(awk -v a="$rss0" -v b="$rss2" -v n="$DPOP_MEMORY_PROOFS" 'BEGIN { printf "%.0f", (b - a) * 1024 / n }') | ${line1##*rps=} / ${line2##*rps=} | $over |"
+  stop_process "$SERVER_PID"
 fi
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -774,6 +876,55 @@ row() { # CASE SERVER ROUTE TOKEN
     echo "| (b-mem) / (b) | $RATIO_MEM | ≥ 0.95 | $(verdict "$RATIO_MEM" '>=' 0.95) |"
     echo "| (b-redis) / (b) | $RATIO_REDIS | (for information) | |"
     echo "| p99 of (b-redis) | $P99_REDIS ms | ≤ 5 ms | $(verdict "$P99_REDIS" '<=' 5) |"
+  fi
+  if [[ $DPOP == 1 ]]; then
+    ES256_US=$(median <"$ES256")
+    CPU_EMEM=$(med e-mem 10)
+    CPU_EREDIS=$(med e-redis 10)
+    OVER_EMEM=$(diff_us "$CPU_EMEM" "$CPU_B")
+    OVER_EREDIS=$(diff_us "$CPU_EREDIS" "$CPU_B")
+    LIMIT_EMEM=$(awk -v v="$ES256_US" 'BEGIN { printf "%.1f", v + 10 }')
+    if [[ $LIMITS == 1 ]]; then
+      REDIS_TRIP=$(diff_us "$(med b-redis 10)" "$CPU_B")
+      LIMIT_EREDIS=$(awk -v v="$ES256_US" -v r="$REDIS_TRIP" 'BEGIN { printf "%.1f", v + r + 10 }')
+    else
+      REDIS_TRIP=n/a LIMIT_EREDIS=n/a
+    fi
+    echo
+    echo "DPoP (RFC 9449): \`/api/private-scoped\` with one DPoP-bound token (\`cnf.jkt\`) and a fresh ES256" \
+      "proof per request, made for each run just before it (\`bench/ProofSender make\`), on two more servers" \
+      "of the same build: one records proofs in memory (\`Auth0:DPoP:ReplayCacheSize\` 5,000,000 for this load), the" \
+      "other in the redis-server. The token is remembered after its first request, as in (b); the proof" \
+      "cannot be: each costs one signature verification and one replay-cache entry. One ES256" \
+      "verification measured by \`ProofSender verify\` in every round: median $ES256_US µs" \
+      "(rounds: $(paste -sd, "$ES256" | sed 's/,/, /g')). One Redis round trip: what (b-redis) costs over (b), $REDIS_TRIP µs."
+    echo
+    echo "| case | server | req/s | p50 ms | p99 ms | CPU µs/req | CPU µs/req over (b) |"
+    echo "|---|---|---:|---:|---:|---:|---:|"
+    dpop_row() { # CASE SERVER
+      printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$(comma "$(med "$1" 4)")" "$(med "$1" 5)" \
+        "$(med "$1" 6)" "$(med "$1" 10)" "$(diff_us "$(med "$1" 10)" "$CPU_B")"
+    }
+    dpop_row b "API, Bearer (for reference)"
+    dpop_row e-mem "API, DPoP, replays in memory"
+    dpop_row e-redis "API, DPoP, replays in Redis"
+    echo
+    echo "| target | measured | target | verdict |"
+    echo "|---|---:|---:|---|"
+    echo "| (e-mem) CPU over (b) ≤ one ES256 verification + 10 µs | $OVER_EMEM µs | ≤ $LIMIT_EMEM µs | $(verdict "$OVER_EMEM" '<=' "$LIMIT_EMEM") |"
+    echo "| (e-redis) CPU over (b) ≤ that + one Redis round trip | $OVER_EREDIS µs | ≤ $LIMIT_EREDIS µs | $(verdict "$OVER_EREDIS" '<=' "$LIMIT_EREDIS") |"
+    echo "| p99 of (e-mem) | $(med e-mem 6) ms | ≤ 5 ms | $(verdict "$(med e-mem 6)" '<=' 5) |"
+    echo "| p99 of (e-redis) | $(med e-redis 6) ms | ≤ 5 ms | $(verdict "$(med e-redis 6)" '<=' 5) |"
+    if [[ -n $DPOP_MEMORY_ROW ]]; then
+      echo
+      echo "Proof memory run: a fresh server whose in-memory replay cache holds $(comma "$DPOP_MEMORY_PROOFS") proofs and one more," \
+        "then $(comma "$DPOP_MEMORY_PROOFS") requests each with a proof of its own (all answered 200), in two halves, then one more" \
+        "proof, which a cache full of live proofs must refuse with 503:"
+      echo
+      echo "| RSS before MB | after $(comma $((DPOP_MEMORY_PROOFS / 2))) MB | after $(comma "$DPOP_MEMORY_PROOFS") MB | peak (VmHWM) MB | bytes per proof | req/s (1st / 2nd half) | one more proof |"
+      echo "|---:|---:|---:|---:|---:|---:|---|"
+      echo "$DPOP_MEMORY_ROW"
+    fi
   fi
   if [[ $FLOOD == 1 ]]; then
     echo

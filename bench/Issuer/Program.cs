@@ -2,7 +2,10 @@
 // discovery document and a JWKS (what the API and the baseline fetch from Auth0), plus a file of
 // distinct valid access tokens signed with its key, so wrk can send them.
 //
-//   Issuer --audience <aud> --tokens <file> --count <n> --ready <file> [--port <p>]
+//   Issuer --audience <aud> --tokens <file> --count <n> --ready <file> [--port <p>] [--dpop <prefix>]
+//
+// With --dpop, also a P-256 key pair of a DPoP client (<prefix>.key.pem, PKCS#8) and one access
+// token bound to it (<prefix>.token: cnf.jkt, RFC 9449 §6.1), for bench/ProofSender to make proofs.
 //
 // The ready file receives the issuer's port once the token file is complete; the script waits
 // for it. The key lives only in memory: tokens are valid for this process's life.
@@ -52,6 +55,11 @@ issuer = $"http://127.0.0.1:{port}/";
 
 var started = DateTimeOffset.UtcNow;
 await WriteTokensAsync(options, issuer, key).ConfigureAwait(false);
+if (options.DPoPPrefix is { } dpopPrefix)
+{
+    await WriteBoundTokenAsync(options, dpopPrefix, issuer, key).ConfigureAwait(false);
+}
+
 await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
     $"issuer {issuer}: {options.Count} tokens in {(DateTimeOffset.UtcNow - started).TotalSeconds:F1} s -> {options.TokensPath}")).ConfigureAwait(false);
 await File.WriteAllTextAsync(options.ReadyPath, port.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
@@ -88,7 +96,37 @@ static async Task WriteTokensAsync(IssuerArguments options, string issuer, Secur
     File.Move(partial, options.TokensPath, overwrite: true);
 }
 
-internal sealed record IssuerArguments(string Audience, string TokensPath, int Count, string ReadyPath, int Port)
+// A DPoP client's key and an access token bound to it by the key's JWK SHA-256 thumbprint
+// (RFC 7638: the required members, in lexicographic order, no whitespace).
+static async Task WriteBoundTokenAsync(IssuerArguments options, string prefix, string issuer, SecurityKey key)
+{
+    using var client = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    var point = client.ExportParameters(false).Q;
+    var thumbprint = Base64UrlEncoder.Encode(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+        $"{{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"{Base64UrlEncoder.Encode(point.X)}\",\"y\":\"{Base64UrlEncoder.Encode(point.Y)}\"}}")));
+    var now = DateTimeOffset.UtcNow;
+    string[] permissions = ["read:messages"];
+    var token = new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+    {
+        Claims = new Dictionary<string, object>
+        {
+            ["iss"] = issuer,
+            ["sub"] = "auth0|bench-dpop-user",
+            ["aud"] = options.Audience,
+            ["iat"] = now.ToUnixTimeSeconds(),
+            ["exp"] = now.AddDays(7).ToUnixTimeSeconds(),
+            ["azp"] = "bench-frontend",
+            ["scope"] = "openid profile",
+            ["permissions"] = permissions,
+            ["cnf"] = new Dictionary<string, object> { ["jkt"] = thumbprint },
+        },
+        SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.RsaSha256),
+    });
+    await File.WriteAllTextAsync(prefix + ".key.pem", client.ExportPkcs8PrivateKeyPem()).ConfigureAwait(false);
+    await File.WriteAllTextAsync(prefix + ".token", token).ConfigureAwait(false);
+}
+
+internal sealed record IssuerArguments(string Audience, string TokensPath, int Count, string ReadyPath, int Port, string? DPoPPrefix)
 {
     public static IssuerArguments Parse(string[] args)
     {
@@ -100,13 +138,14 @@ internal sealed record IssuerArguments(string Audience, string TokensPath, int C
 
         string Required(string name) => values.TryGetValue(name, out var value)
             ? value
-            : throw new ArgumentException($"Missing {name}. Usage: Issuer --audience <aud> --tokens <file> --count <n> --ready <file> [--port <p>]");
+            : throw new ArgumentException($"Missing {name}. Usage: Issuer --audience <aud> --tokens <file> --count <n> --ready <file> [--port <p>] [--dpop <prefix>]");
 
         return new(
             Required("--audience"),
             Required("--tokens"),
             int.Parse(Required("--count"), CultureInfo.InvariantCulture),
             Required("--ready"),
-            values.TryGetValue("--port", out var port) ? int.Parse(port, CultureInfo.InvariantCulture) : 0);
+            values.TryGetValue("--port", out var port) ? int.Parse(port, CultureInfo.InvariantCulture) : 0,
+            values.GetValueOrDefault("--dpop"));
     }
 }
