@@ -74,26 +74,32 @@ static async Task WriteTokensAsync(IssuerArguments options, string issuer, Secur
     var credentials = new SigningCredentials(key, SecurityAlgorithms.RsaSha256);
     var now = DateTimeOffset.UtcNow;
     var tokens = new string[options.Count];
-    string[] permissions = ["read:messages"];
-    Parallel.For(0, options.Count, i =>
+    Parallel.For(0, options.Count, i => tokens[i] = handler.CreateToken(new SecurityTokenDescriptor
     {
-        var claims = new Dictionary<string, object>
-        {
-            ["iss"] = issuer,
-            ["sub"] = string.Create(CultureInfo.InvariantCulture, $"auth0|bench-user-{i:D6}"),
-            ["aud"] = options.Audience,
-            ["iat"] = now.ToUnixTimeSeconds(),
-            ["exp"] = now.AddDays(7).ToUnixTimeSeconds(),
-            ["azp"] = "bench-frontend",
-            ["scope"] = "openid profile",
-            ["permissions"] = permissions,
-        };
-        tokens[i] = handler.CreateToken(new SecurityTokenDescriptor { Claims = claims, SigningCredentials = credentials });
-    });
+        Claims = Claims(issuer, options.Audience, string.Create(CultureInfo.InvariantCulture, $"auth0|bench-user-{i:D6}"), now),
+        SigningCredentials = credentials,
+    }));
 
     var partial = options.TokensPath + ".partial";
     await File.WriteAllLinesAsync(partial, tokens).ConfigureAwait(false);
     File.Move(partial, options.TokensPath, overwrite: true);
+}
+
+// The claims of every bench token: an Auth0 user access token with the RBAC "permissions" array.
+static Dictionary<string, object> Claims(string issuer, string audience, string subject, DateTimeOffset now)
+{
+    string[] permissions = ["read:messages"];
+    return new()
+    {
+        ["iss"] = issuer,
+        ["sub"] = subject,
+        ["aud"] = audience,
+        ["iat"] = now.ToUnixTimeSeconds(),
+        ["exp"] = now.AddDays(7).ToUnixTimeSeconds(),
+        ["azp"] = "bench-frontend",
+        ["scope"] = "openid profile",
+        ["permissions"] = permissions,
+    };
 }
 
 // A DPoP client's key and an access token bound to it by the key's JWK SHA-256 thumbprint
@@ -104,22 +110,11 @@ static async Task WriteBoundTokenAsync(IssuerArguments options, string prefix, s
     var point = client.ExportParameters(false).Q;
     var thumbprint = Base64UrlEncoder.Encode(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
         $"{{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"{Base64UrlEncoder.Encode(point.X)}\",\"y\":\"{Base64UrlEncoder.Encode(point.Y)}\"}}")));
-    var now = DateTimeOffset.UtcNow;
-    string[] permissions = ["read:messages"];
+    var claims = Claims(issuer, options.Audience, "auth0|bench-dpop-user", DateTimeOffset.UtcNow);
+    claims["cnf"] = new Dictionary<string, object> { ["jkt"] = thumbprint };
     var token = new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
     {
-        Claims = new Dictionary<string, object>
-        {
-            ["iss"] = issuer,
-            ["sub"] = "auth0|bench-dpop-user",
-            ["aud"] = options.Audience,
-            ["iat"] = now.ToUnixTimeSeconds(),
-            ["exp"] = now.AddDays(7).ToUnixTimeSeconds(),
-            ["azp"] = "bench-frontend",
-            ["scope"] = "openid profile",
-            ["permissions"] = permissions,
-            ["cnf"] = new Dictionary<string, object> { ["jkt"] = thumbprint },
-        },
+        Claims = claims,
         SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.RsaSha256),
     });
     await File.WriteAllTextAsync(prefix + ".key.pem", client.ExportPkcs8PrivateKeyPem()).ConfigureAwait(false);

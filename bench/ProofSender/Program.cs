@@ -14,7 +14,6 @@
 // five claims, and the tool must make a million of them quickly.
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -59,43 +58,15 @@ switch (args.FirstOrDefault())
 
 static async Task<int> SendAsync(Proofs proofs, Uri url, int count, int connections)
 {
-    using var client = new HttpClient(new SocketsHttpHandler
-    {
-        MaxConnectionsPerServer = connections,
-        PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-        UseProxy = false,
-    })
-    {
-        Timeout = TimeSpan.FromSeconds(30),
-    };
-
     // Made before the clock starts, on every core, so the rate measured is the server's.
     var made = new string[count];
     Parallel.For(0, count, i => made[i] = proofs.Next());
     var authorization = "DPoP " + proofs.Token;
-
-    var next = -1;
-    var ok = 0;
-    var failed = 0;
-    var clock = Stopwatch.StartNew();
-    await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => Task.Run(async () =>
+    return await EachOnce.SendAsync(url, count, connections, (request, index) =>
     {
-        int index;
-        while ((index = Interlocked.Increment(ref next)) < count)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, url);
-            request.Headers.TryAddWithoutValidation("Authorization", authorization);
-            request.Headers.TryAddWithoutValidation("DPoP", made[index]);
-            using var response = await client.SendAsync(request).ConfigureAwait(false);
-            await response.Content.CopyToAsync(Stream.Null).ConfigureAwait(false);
-            Interlocked.Increment(ref response.StatusCode == HttpStatusCode.OK ? ref ok : ref failed);
-        }
-    }))).ConfigureAwait(false);
-    clock.Stop();
-
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"sent={count} ok={ok} failed={failed} seconds={clock.Elapsed.TotalSeconds:F2} rps={count / clock.Elapsed.TotalSeconds:F0}"));
-    return failed == 0 ? 0 : 1;
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        request.Headers.TryAddWithoutValidation("DPoP", made[index]);
+    }).ConfigureAwait(false);
 }
 
 // A proof's worth of work for the verifier: SHA-256 over a signing input of a proof's length,
