@@ -39,8 +39,12 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (OptionsValidationException)
+catch (Exception e) when (e is OptionsValidationException || IsUnconvertibleSetting(e))
 {
     // The host has already logged which settings are wrong ("Hosting failed to start").
     return 1;
 }
+
+// The configuration binder's refusal of a value it cannot convert (a word that is not one of an
+// enum's, a number or a TimeSpan that does not parse): its message names the key and the value.
+static bool IsUnconvertibleSetting(Exception e) => e is InvalidOperationException { InnerException: FormatException or ArgumentException };

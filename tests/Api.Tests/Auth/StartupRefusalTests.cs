@@ -65,6 +65,23 @@ public sealed class StartupRefusalTests(ApiFixture fixture)
         Assert.DoesNotContain("is missing", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Auth0:DPoP:Mode", "sometimes")]
+    [InlineData("Auth0:TokenCacheSize", "lots")]
+    [InlineData("Auth0:ClockSkew", "soon")]
+    public async Task A_value_the_setting_cannot_take_exits_1_naming_the_key_and_the_value(string key, string value)
+    {
+        var (exitCode, output) = await RunApiProcessAsync(new Dictionary<string, string?>
+        {
+            ["AUTH0_DOMAIN"] = "example.auth0.com",
+            ["AUTH0_AUDIENCE"] = "https://api.example.test",
+            [key.Replace(":", "__", StringComparison.Ordinal)] = value,
+        });
+
+        Assert.True(exitCode == 1, $"Exit code {exitCode}; output:\n{output}");
+        Assert.Contains($"'{value}' at '{key}'", output, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// Runs the built API as a user would: Production, an empty working directory (so no
     /// appsettings.json), and no Auth0 variables but <paramref name="environment"/>. Killed if it
