@@ -763,7 +763,7 @@ ratio() {
 }
 verdict() { # VALUE OP TARGET
   awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
-    if (v == "n/a") { print "n/a"; exit }
+    if (v == "n/a" || t == "n/a") { print "n/a"; exit }
     ok = (op == ">=") ? v >= t : v <= t
     if (ok) print "**met**"
     else if (op == ">=") printf "**missed** (%.0f%% of target)\n", 100 * v / t
