@@ -185,15 +185,17 @@ internal sealed class ValidatedTokenCache : IDisposable
         {
             foreach (var claim in remembered.Claims)
             {
-                if (string.Equals(claim.Type, type, StringComparison.OrdinalIgnoreCase) && string.Equals(claim.Value, value, StringComparison.Ordinal))
+                if (Is(claim, type, value))
                 {
                     return true;
                 }
             }
 
+            // A loop, not Any(...): a lambda over the parameters would allocate its closure on
+            // entry, on every request, though it is needed only when the remembered claims miss.
             foreach (var claim in base.Claims)
             {
-                if (string.Equals(claim.Type, type, StringComparison.OrdinalIgnoreCase) && string.Equals(claim.Value, value, StringComparison.Ordinal))
+                if (Is(claim, type, value))
                 {
                     return true;
                 }
@@ -201,6 +203,10 @@ internal sealed class ValidatedTokenCache : IDisposable
 
             return false;
         }
+
+        /// <summary>The comparison <see cref="ClaimsIdentity.HasClaim(string, string)"/> makes: the type ignoring case, the value exactly.</summary>
+        private static bool Is(Claim claim, string type, string value) =>
+            string.Equals(claim.Type, type, StringComparison.OrdinalIgnoreCase) && string.Equals(claim.Value, value, StringComparison.Ordinal);
 
         public override ClaimsIdentity Clone()
         {
