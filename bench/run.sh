@@ -437,16 +437,20 @@ DPOP_MEMORY_ENV=(Auth0__DPoP__ReplayCacheSize=5000000)
 DPOP_TOKEN_FILE=$RAW/dpop.token
 DPOP_KEY_FILE=$RAW/dpop.key.pem
 
-# make_proofs NAME URL SECONDS: a file of DPOP_RATE x SECONDS fresh proofs for GET URL; sets PROOF_FILE.
+# make_proofs NAME URL COUNT: a file of COUNT fresh proofs for GET URL; sets PROOF_FILE.
 make_proofs() {
   PROOF_FILE=$RAW/proofs-$1.txt
   dotnet "$BUILD/proofs/ProofSender.dll" make --key "$DPOP_KEY_FILE" --token "$DPOP_TOKEN_FILE" --url "$2" \
-    --count $((DPOP_RATE * $3)) --out "$PROOF_FILE" >"$RAW/proofs.log" 2>&1 || { cat "$RAW/proofs.log" >&2; die "making proofs for $2 failed"; }
+    --count "$3" --out "$PROOF_FILE" >"$RAW/proofs.log" 2>&1 || { cat "$RAW/proofs.log" >&2; die "making proofs for $2 failed"; }
+}
+
+dpop_status() { # URL PROOF: the status a DPoP request with the bound token and PROOF gets
+  curl -s -o /dev/null -w '%{http_code}' -H "Authorization: DPoP $(cat "$DPOP_TOKEN_FILE")" -H "DPoP: $2" "$1"
 }
 
 expect_dpop() { # STATUS URL PROOF
   local status
-  status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: DPoP $(cat "$DPOP_TOKEN_FILE")" -H "DPoP: $3" "$2")
+  status=$(dpop_status "$2" "$3")
   [[ $status == "$1" ]] || die "$2 answered $status to a DPoP request, expected $1"
 }
 
@@ -460,7 +464,7 @@ dpop_preflight() {
   expect_dpop 401 "$1/api/private-scoped" "$proof"
   expect 401 "$1/api/private-scoped" "$(cat "$DPOP_TOKEN_FILE")"
   log "$2 ready at $1: fresh proof 200, replayed proof 401, bound token as bearer 401"
-  make_proofs warmup "$1/api/private-scoped" "$(seconds_of "$STARTUP_WARMUP")"
+  make_proofs warmup "$1/api/private-scoped" $((DPOP_RATE * $(seconds_of "$STARTUP_WARMUP")))
   timeout "$STARTUP_TIMEOUT" wrk -t1 -c"$CONNECTIONS" -d"$STARTUP_WARMUP" -s "$BENCH/scripts/dpop.lua" \
     "$1/api/private-scoped" -- "$DPOP_TOKEN_FILE" "$PROOF_FILE" >/dev/null 2>&1 || die "start-up warm-up of $2 failed"
   log "$2 warmed up"
@@ -476,7 +480,7 @@ case_args() { # CASE URL [SECONDS]: sets CASE_ARGS, wrk's arguments for the case
   case ${1%@before} in
     e-mem | e-redis)
       # Proofs are good once and for 5 minutes: made for this very run (the time it takes is not measured).
-      make_proofs "$1" "$2/api/private-scoped" "$3"
+      make_proofs "$1" "$2/api/private-scoped" $((DPOP_RATE * $3))
       CASE_ARGS=(-s "$BENCH/scripts/dpop.lua" "$2/api/private-scoped" -- "$DPOP_TOKEN_FILE" "$PROOF_FILE")
       ;;
     a | d-a) CASE_ARGS=("$2/api/public") ;;
@@ -743,7 +747,7 @@ if [[ $DPOP == 1 ]] && ((DPOP_MEMORY_PROOFS > 0)); then
   # One more proof: with the cache full of proofs still live (each for 5.5 min), it is refused
   # with 503 rather than let in; 200 would mean the run outlasted the first proofs.
   make_proofs memory-over "$SERVER_URL/api/private-scoped" 1
-  over=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: DPoP $(cat "$DPOP_TOKEN_FILE")" -H "DPoP: $(head -n 1 "$PROOF_FILE")" "$SERVER_URL/api/private-scoped")
+  over=$(dpop_status "$SERVER_URL/api/private-scoped" "$(head -n 1 "$PROOF_FILE")")
   log "proof memory run: $line1 | $line2 | RSS $(mb "$rss0") -> $(mb "$rss1") -> $(mb "$rss2") MB, peak $(mb "$hwm") MB; one more proof: $over"
   DPOP_MEMORY_ROW="| $(mb "$rss0") | $(mb "$rss1") | $(mb "$rss2") | $(mb "$hwm") | $(awk -v a="$rss0" -v b="$rss2" -v n="$DPOP_MEMORY_PROOFS" 'BEGIN { printf "%.0f", (b - a) * 1024 / n }') | ${line1##*rps=} / ${line2##*rps=} | $over |"
   stop_process "$SERVER_PID"
