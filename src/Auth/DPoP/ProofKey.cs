@@ -41,21 +41,23 @@ internal sealed class ProofKey : IDisposable
     private const int MinRsaBits = 2048;
     private const int MaxRsaBits = 8192;
 
+    private static readonly string InvalidRsa =
+        $"The DPoP proof's 'jwk' must be an RSA public key of {MinRsaBits} to {MaxRsaBits} bits: base64url 'n' and 'e' without leading zero bytes, and an odd exponent of at least 3.";
+
     private readonly ProofAlgorithm algorithm;
     private readonly ProofKeys.Lease lease;
 
-    private ProofKey(ProofAlgorithm algorithm, ProofKeys.Lease lease, string thumbprint)
+    private ProofKey(ProofAlgorithm algorithm, ProofKeys.Lease lease)
     {
         this.algorithm = algorithm;
         this.lease = lease;
-        Thumbprint = thumbprint;
     }
 
     /// <summary>Every algorithm a proof can be checked with; the configured ones must be among them.</summary>
     public static IReadOnlyCollection<string> SupportedAlgorithms => Algorithms.Keys;
 
     /// <summary>The key's RFC 7638 SHA-256 thumbprint, base64url: what <c>cnf.jkt</c> must equal.</summary>
-    public string Thumbprint { get; }
+    public string Thumbprint => lease.Thumbprint;
 
     /// <summary>
     /// Reads the public key in <paramref name="jwk"/> for use with <paramref name="alg"/>, imported
@@ -77,13 +79,16 @@ internal sealed class ProofKey : IDisposable
             return false;
         }
 
-        if (PrivateMembers.FirstOrDefault(m => jwk.TryGetProperty(m, out _)) is { } member)
+        foreach (var member in PrivateMembers)
         {
-            problem = $"The DPoP proof's 'jwk' holds private key material ('{member}'): send the public key only, and treat this key as compromised.";
-            return false;
+            if (jwk.TryGetProperty(member, out _))
+            {
+                problem = $"The DPoP proof's 'jwk' holds private key material ('{member}'): send the public key only, and treat this key as compromised.";
+                return false;
+            }
         }
 
-        if (String(jwk, "kty") != algorithm.KeyType)
+        if (!Is(jwk, "kty", algorithm.KeyType))
         {
             problem = $"The DPoP proof is signed with {alg}, which needs an {algorithm.KeyType} key{(algorithm.Curve is { } curve ? $" on {curve}" : "")}, but its 'jwk' is not one ('kty').";
             return false;
@@ -117,21 +122,34 @@ internal sealed class ProofKey : IDisposable
         JsonElement jwk, string alg, ProofAlgorithm algorithm, ProofKeys keys, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
     {
         key = null;
-        var x = Bytes(jwk, "x");
-        var y = Bytes(jwk, "y");
-        // RFC 7518 §6.2.1.2-3: each coordinate is the full size of the curve's field, never shortened.
-        if (String(jwk, "crv") != algorithm.Curve || x?.Length != algorithm.CoordinateBytes || y?.Length != algorithm.CoordinateBytes)
+        if (!Is(jwk, "crv", algorithm.Curve!) || String(jwk, "x") is not { } xText || String(jwk, "y") is not { } yText)
         {
-            problem = $"The DPoP proof is signed with {alg}, whose 'jwk' must be an EC key with 'crv' {algorithm.Curve} and base64url 'x' and 'y' of {algorithm.CoordinateBytes} bytes each.";
+            problem = InvalidEc(alg, algorithm);
             return false;
         }
 
         try
         {
+            var text = new ProofKeys.JwkText(algorithm.Curve!, xText, yText);
+            if (keys.TryRent(text, out var kept))
+            {
+                key = new ProofKey(algorithm, kept);
+                problem = null;
+                return true;
+            }
+
+            // RFC 7518 §6.2.1.2-3: each coordinate is the full size of the curve's field, never shortened.
+            if (Base64UrlText.Decode(xText) is not { } x || Base64UrlText.Decode(yText) is not { } y
+                || x.Length != algorithm.CoordinateBytes || y.Length != algorithm.CoordinateBytes)
+            {
+                problem = InvalidEc(alg, algorithm);
+                return false;
+            }
+
             // Refused unless the point is on the curve (an invalid-curve key must never verify anything).
-            var thumbprint = JwkThumbprint.OfEc(algorithm.Curve!, x, y);
             var curve = algorithm.NamedCurve!.Value;
-            key = new ProofKey(algorithm, keys.Rent(thumbprint, () => ECDsa.Create(new ECParameters { Curve = curve, Q = new ECPoint { X = x, Y = y } })), thumbprint);
+            key = new ProofKey(algorithm, keys.Add(text, JwkThumbprint.OfEc(algorithm.Curve!, x, y),
+                () => ECDsa.Create(new ECParameters { Curve = curve, Q = new ECPoint { X = x, Y = y } })));
             problem = null;
             return true;
         }
@@ -145,22 +163,35 @@ internal sealed class ProofKey : IDisposable
     private static bool TryReadRsa(JsonElement jwk, ProofAlgorithm algorithm, ProofKeys keys, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
     {
         key = null;
-        var n = Bytes(jwk, "n");
-        var e = Bytes(jwk, "e");
-        // RFC 7518 §6.3.1.1-2: unsigned big-endian integers in their shortest form. An exponent of 1
-        // (or any even one) would let anyone "sign" for the key; real keys use 65537.
-        var modulusBits = n is { Length: > 0 } && n[0] != 0 ? (n.Length * 8) - (BitOperations.LeadingZeroCount((uint)n[0]) - 24) : 0;
-        if (modulusBits is < MinRsaBits or > MaxRsaBits
-            || e is not { Length: >= 1 and <= 4 } || e[0] == 0 || (e[^1] & 1) == 0 || (e.Length == 1 && e[0] < 3))
+        if (String(jwk, "n") is not { } nText || String(jwk, "e") is not { } eText)
         {
-            problem = $"The DPoP proof's 'jwk' must be an RSA public key of {MinRsaBits} to {MaxRsaBits} bits: base64url 'n' and 'e' without leading zero bytes, and an odd exponent of at least 3.";
+            problem = InvalidRsa;
             return false;
         }
 
         try
         {
-            var thumbprint = JwkThumbprint.OfRsa(n, e);
-            key = new ProofKey(algorithm, keys.Rent(thumbprint, () => RSA.Create(new RSAParameters { Modulus = n, Exponent = e })), thumbprint);
+            var text = new ProofKeys.JwkText("RSA", nText, eText);
+            if (keys.TryRent(text, out var kept))
+            {
+                key = new ProofKey(algorithm, kept);
+                problem = null;
+                return true;
+            }
+
+            // RFC 7518 §6.3.1.1-2: unsigned big-endian integers in their shortest form. An exponent of 1
+            // (or any even one) would let anyone "sign" for the key; real keys use 65537.
+            var n = Base64UrlText.Decode(nText);
+            var e = Base64UrlText.Decode(eText);
+            var modulusBits = n is { Length: > 0 } && n[0] != 0 ? (n.Length * 8) - (BitOperations.LeadingZeroCount((uint)n[0]) - 24) : 0;
+            if (modulusBits is < MinRsaBits or > MaxRsaBits
+                || e is not { Length: >= 1 and <= 4 } || e[0] == 0 || (e[^1] & 1) == 0 || (e.Length == 1 && e[0] < 3))
+            {
+                problem = InvalidRsa;
+                return false;
+            }
+
+            key = new ProofKey(algorithm, keys.Add(text, JwkThumbprint.OfRsa(n!, e), () => RSA.Create(new RSAParameters { Modulus = n, Exponent = e })));
             problem = null;
             return true;
         }
@@ -171,10 +202,14 @@ internal sealed class ProofKey : IDisposable
         }
     }
 
+    private static string InvalidEc(string alg, ProofAlgorithm algorithm) =>
+        $"The DPoP proof is signed with {alg}, whose 'jwk' must be an EC key with 'crv' {algorithm.Curve} and base64url 'x' and 'y' of {algorithm.CoordinateBytes} bytes each.";
+
     private static string? String(JsonElement jwk, string name) =>
         jwk.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    private static byte[]? Bytes(JsonElement jwk, string name) => String(jwk, name) is { } text ? Base64UrlText.Decode(text) : null;
+    private static bool Is(JsonElement jwk, string name, string expected) =>
+        jwk.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.ValueEquals(expected);
 
     private sealed record ProofAlgorithm(string KeyType, HashAlgorithmName Hash, string? Curve, ECCurve? NamedCurve, int CoordinateBytes, RSASignaturePadding? Padding)
     {
