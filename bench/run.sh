@@ -66,7 +66,7 @@
 #   DPOP=0 (skip the DPoP cases e-mem and e-redis, their servers and the proof memory run),
 #   DPOP_RATE=20000 (proofs made per second of each wrk run: more than the server can take, since a
 #   proof is good once), DPOP_MEMORY_PROOFS=1000000 (the proof memory run; 0 skips it),
-#   PROFILE=1 (after the rounds, one more run of each case (a, b, c, d-a, d-b, d-c, f, f@before)
+#   PROFILE=1 (after the rounds, one more run of each case (a, b, c, d-a, d-b, d-c, e-mem, f, f@before)
 #   under `perf record -g`, broken down by scripts/perf_breakdown.py into CPU µs per request per
 #   stage, (a) and (d-a) also per middleware (what the API adds to an anonymous request), and
 #   under dotnet-counters for the bytes allocated per request; installs Debian's linux-perf and the
@@ -687,6 +687,10 @@ if [[ $PROFILE == 1 ]]; then
   PROFILES+=("$PROFILED")
   profile d-c "baseline (d-c)" "$BASE_PID" "$BASE_URL"
   PROFILES+=("$PROFILED")
+  if [[ $DPOP == 1 ]]; then
+    profile e-mem "API, DPoP (e-mem)" "$DPOP_MEM_PID" "$DPOP_MEM_URL"
+    PROFILES+=("$PROFILED")
+  fi
   if [[ $FLOOD == 1 ]]; then
     profile f "API (f)" "$FLOOD_API_PID" "$FLOOD_API_URL" "$FLOOD_API_LOG"
     FLOOD_PROFILES+=("$PROFILED")

@@ -32,6 +32,9 @@ CATEGORIES = [
     ("exceptions thrown and caught (.NET exception dispatch, stack traces)",
      re.compile(r"System\.Runtime\.EH::|System\.Runtime\.ExceptionServices\.|System\.Diagnostics\.StackTrace|"
                 r"System\.Exception::(get_StackTrace|ToString|CaptureDispatchState)")),
+    ("DPoP proof: OpenSSL (ES256 verify, SHA-256s) + interop",
+     re.compile(r"(?s)(?=.*Api\.Auth\.DPoP\.)(?=.*(libcrypto|Cryptography\.Native\.OpenSsl|System\.Security\.Cryptography\.))")),
+    ("DPoP proof: parsing, checks, replay cache", re.compile(r"Api\.Auth\.DPoP\.")),
     ("RS256 signature check (OpenSSL RSA verify + SHA-256 + interop)",
      re.compile(r"libcrypto|Cryptography\.Native\.OpenSsl|JsonWebTokenHandler::ValidateSignature|"
                 r"JsonWebTokenHandler::IsSignatureValid|AsymmetricSignatureProvider|AsymmetricAdapter|"

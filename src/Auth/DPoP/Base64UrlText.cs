@@ -17,14 +17,19 @@ internal static class Base64UrlText
     /// <summary>The bytes <paramref name="text"/> encodes; null when it is not strict base64url.</summary>
     public static byte[]? Decode(ReadOnlySpan<char> text)
     {
-        if (text.ContainsAnyExcept(Alphabet))
-        {
-            return null;
-        }
-
         var bytes = new byte[Base64Url.GetMaxDecodedLength(text.Length)];
-        return Base64Url.DecodeFromChars(text, bytes, out var consumed, out var written) == OperationStatus.Done && consumed == text.Length
-            ? bytes[..written]
-            : null;
+        return TryDecode(text, bytes, out var written) ? bytes[..written] : null;
+    }
+
+    /// <summary>
+    /// Decodes <paramref name="text"/> into <paramref name="destination"/>, which holds at least
+    /// <see cref="Base64Url.GetMaxDecodedLength"/> bytes; false when it is not strict base64url.
+    /// </summary>
+    public static bool TryDecode(ReadOnlySpan<char> text, Span<byte> destination, out int written)
+    {
+        written = 0;
+        return !text.ContainsAnyExcept(Alphabet)
+            && Base64Url.DecodeFromChars(text, destination, out var consumed, out written) == OperationStatus.Done
+            && consumed == text.Length;
     }
 }

@@ -29,8 +29,10 @@ internal sealed class DPoPGate(IOptions<DPoPOptions> options, DPoPProofValidator
             return validated.Binding.IsBound ? DPoPProofFailure.BoundTokenAsBearer() : null;
         }
 
+        // An unbound token's hash is only needed to say what is wrong with its proof: not kept.
+        var tokenHash = validated.Binding.AccessTokenHash ?? (credentials.Token is { } token ? DPoPProofValidator.AccessTokenHash(token) : null);
         var result = await proofs.ValidateAsync(
-            DPoPProofRequest.Of(context.Request, credentials.Token, validated.Binding.Thumbprint), context.RequestAborted).ConfigureAwait(false);
+            DPoPProofRequest.Of(context.Request, tokenHash, validated.Binding.Thumbprint), context.RequestAborted).ConfigureAwait(false);
         if (!result.IsValid)
         {
             return result.Failure;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -31,6 +32,8 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
 
     /// <summary>9999-12-31T23:59:59Z, the last instant <see cref="DateTimeOffset"/> holds.</summary>
     private const double MaxUnixSeconds = 253402300799;
+
+    private const string ProofType = "dpop+jwt";
 
     private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false, MaxDepth = 8 };
 
@@ -83,13 +86,38 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
             return InvalidProof(DPoPReason.Malformed, $"The DPoP proof is longer than {MaxProofLength} characters.");
         }
 
-        var parts = jws.Split('.');
-        if (parts.Length != 3
-            || Base64UrlText.Decode(parts[0]) is not { Length: > 0 } headerBytes
-            || Base64UrlText.Decode(parts[1]) is not { Length: > 0 } payloadBytes
-            || Base64UrlText.Decode(parts[2]) is not { } signature)
+        var headerEnd = jws.IndexOf('.');
+        var payloadEnd = headerEnd < 0 ? -1 : jws.IndexOf('.', headerEnd + 1);
+        if (payloadEnd < 0 || jws.IndexOf('.', payloadEnd + 1) >= 0)
         {
-            return InvalidProof(DPoPReason.Malformed, "The DPoP proof is not a compact JWS: three base64url parts separated by dots (RFC 7515 §7.1).");
+            return Malformed();
+        }
+
+        // The signing input as bytes and the three decoded parts (each at most 3/4 of its text) in
+        // one pooled buffer: a proof is read once and dropped, so nothing of it needs its own array.
+        var buffer = ArrayPool<byte>.Shared.Rent(payloadEnd + jws.Length);
+        try
+        {
+            return Check(request, settings, jws, headerEnd, payloadEnd, buffer, out proof);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The checks of a proof with three parts, working in <paramref name="buffer"/>.</summary>
+    private DPoPProofFailure? Check(
+        DPoPProofRequest request, DPoPOptions settings, string jws, int headerEnd, int payloadEnd, byte[] buffer, out CheckedProof proof)
+    {
+        proof = default;
+        var text = jws.AsSpan();
+        var free = buffer.AsMemory(payloadEnd);
+        if (!TryDecode(text[..headerEnd], ref free, out var headerBytes) || headerBytes.IsEmpty
+            || !TryDecode(text[(headerEnd + 1)..payloadEnd], ref free, out var payloadBytes) || payloadBytes.IsEmpty
+            || !TryDecode(text[(payloadEnd + 1)..], ref free, out var signature))
+        {
+            return Malformed();
         }
 
         using var header = ParseObject(headerBytes);
@@ -111,9 +139,11 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
 
         using (key)
         {
-            // RFC 7515 §5.2: the signature covers the encoded header and payload exactly as sent.
-            var signingInput = Encoding.ASCII.GetBytes(jws, 0, parts[0].Length + 1 + parts[1].Length);
-            if (signature.Length == 0 || !key.Verifies(signingInput, signature))
+            // RFC 7515 §5.2: the signature covers the encoded header and payload exactly as sent
+            // (base64url and a dot: ASCII, as the decoding above proved).
+            var signingInput = buffer.AsSpan(0, payloadEnd);
+            Encoding.ASCII.GetBytes(text[..payloadEnd], signingInput);
+            if (signature.IsEmpty || !key.Verifies(signingInput, signature.Span))
             {
                 return InvalidProof(DPoPReason.BadSignature, "The DPoP proof's signature does not verify with the key in its 'jwk' header.");
             }
@@ -122,11 +152,29 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
         }
     }
 
+    /// <summary>Decodes one base64url part of the proof into the front of <paramref name="free"/>, and moves past it.</summary>
+    private static bool TryDecode(ReadOnlySpan<char> part, ref Memory<byte> free, out ReadOnlyMemory<byte> decoded)
+    {
+        decoded = default;
+        if (!Base64UrlText.TryDecode(part, free.Span, out var written))
+        {
+            return false;
+        }
+
+        decoded = free[..written];
+        free = free[written..];
+        return true;
+    }
+
+    private static DPoPProofFailure Malformed() =>
+        InvalidProof(DPoPReason.Malformed, "The DPoP proof is not a compact JWS: three base64url parts separated by dots (RFC 7515 §7.1).");
+
     /// <summary>RFC 9449 §4.3 checks 4, 5 and 7's precondition: <c>typ</c>, <c>alg</c>, a <c>jwk</c>; and no <c>crit</c> we cannot honour.</summary>
     private static DPoPProofFailure? CheckHeader(JsonElement header, DPoPOptions settings, out string alg)
     {
         alg = string.Empty;
-        if (!IsProofType(StringOf(header, "typ")))
+        if (!header.TryGetProperty("typ", out var typ) || typ.ValueKind != JsonValueKind.String
+            || !(typ.ValueEquals(ProofType) || IsProofType(typ.GetString())))
         {
             return InvalidProof(DPoPReason.Typ, "The DPoP proof's 'typ' header must be 'dpop+jwt' (RFC 9449 §4.2).");
         }
@@ -136,7 +184,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
             return InvalidProof(DPoPReason.UnsupportedCrit, "The DPoP proof's 'crit' header names extensions this API does not support (RFC 7515 §4.1.11).");
         }
 
-        if (StringOf(header, "alg") is not { } proofAlg || !settings.Algorithms.Contains(proofAlg))
+        if (Allowed(header, settings.Algorithms) is not { } proofAlg)
         {
             return InvalidProof(DPoPReason.AlgNotAllowed,
                 $"The DPoP proof's 'alg' is not one this API accepts; accepted: {string.Join(", ", settings.Algorithms)}.");
@@ -161,13 +209,14 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
             return InvalidProof(DPoPReason.BadJti, $"The DPoP proof's 'jti' must be a string of at most {MaxJtiLength} characters.");
         }
 
-        if (StringOf(claims, "htm") is not { } htm || htm != request.Method)
+        if (!Is(claims, "htm", request.Method))
         {
             return InvalidProof(DPoPReason.HtmMismatch, $"The DPoP proof's 'htm' must be this request's method, {request.Method}.");
         }
 
+        // A client usually writes htu exactly as the server rebuilds its URL: then one normalization is enough.
         var url = HttpTargetUri.Normalize(request.Url);
-        if (url is null || HttpTargetUri.Normalize(StringOf(claims, "htu")) != url)
+        if (url is null || !(Is(claims, "htu", request.Url) || HttpTargetUri.Normalize(StringOf(claims, "htu")) == url))
         {
             return InvalidProof(DPoPReason.HtuMismatch, url is null
                 ? "The DPoP proof's 'htu' cannot match: this request's URL has no valid scheme and host."
@@ -179,7 +228,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
             return issuedAtFailure;
         }
 
-        if (request.AccessToken is { } accessToken && CheckToken(claims, accessToken, request.BoundThumbprint, thumbprint) is { } tokenFailure)
+        if (request.AccessTokenHash is { } accessTokenHash && CheckToken(claims, accessTokenHash, request.BoundThumbprint, thumbprint) is { } tokenFailure)
         {
             return tokenFailure;
         }
@@ -230,9 +279,9 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
     /// RFC 9449 §4.3 check 12: the proof names this very token (<c>ath</c>), and the token is
     /// bound to the proof's key (<c>cnf.jkt</c>, §6.1), which §7.1 answers as <c>invalid_token</c>.
     /// </summary>
-    private static DPoPProofFailure? CheckToken(JsonElement claims, string accessToken, string? boundThumbprint, string thumbprint)
+    private static DPoPProofFailure? CheckToken(JsonElement claims, string accessTokenHash, string? boundThumbprint, string thumbprint)
     {
-        if (StringOf(claims, "ath") is not { } ath || ath != AccessTokenHash(accessToken))
+        if (!Is(claims, "ath", accessTokenHash))
         {
             return InvalidProof(DPoPReason.AthMismatch,
                 "The DPoP proof's 'ath' must be the hash of the access token sent with it: base64url(SHA-256(token)) (RFC 9449 §4.2).");
@@ -250,9 +299,9 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
 
     /// <summary>RFC 7515 §4.1.9: a media type, compared case-insensitively, whose "application/" prefix may be left out.</summary>
     private static bool IsProofType(string? typ) =>
-        string.Equals(typ, "dpop+jwt", StringComparison.OrdinalIgnoreCase) || string.Equals(typ, "application/dpop+jwt", StringComparison.OrdinalIgnoreCase);
+        string.Equals(typ, ProofType, StringComparison.OrdinalIgnoreCase) || string.Equals(typ, "application/dpop+jwt", StringComparison.OrdinalIgnoreCase);
 
-    private static JsonDocument? ParseObject(byte[] json)
+    private static JsonDocument? ParseObject(ReadOnlyMemory<byte> json)
     {
         try
         {
@@ -270,6 +319,29 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
             return null;
         }
     }
+
+    /// <summary>The configured algorithm <paramref name="header"/>'s <c>alg</c> names, if it names one.</summary>
+    private static string? Allowed(JsonElement header, IList<string> algorithms)
+    {
+        if (!header.TryGetProperty("alg", out var alg) || alg.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        for (var i = 0; i < algorithms.Count; i++)
+        {
+            if (alg.ValueEquals(algorithms[i]))
+            {
+                return algorithms[i];
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether <paramref name="json"/>'s member <paramref name="name"/> is the string <paramref name="expected"/>, compared without copying it out.</summary>
+    private static bool Is(JsonElement json, string name, string expected) =>
+        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.ValueEquals(expected);
 
     private static string? StringOf(JsonElement json, string name) =>
         json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

@@ -90,8 +90,14 @@ internal sealed class InMemoryDPoPReplayCache(IOptions<DPoPOptions> options, Tim
     private static (ulong, ulong) KeyOf(string thumbprint, string jti)
     {
         // The thumbprint is fixed-length base64url, so "thumbprint jti" cannot be split two ways.
+        // On the stack: the validator lets no jti longer than DPoPProofValidator.MaxJtiLength through.
+        var maxLength = Encoding.UTF8.GetMaxByteCount(thumbprint.Length + 1 + jti.Length);
+        Span<byte> text = maxLength <= 1024 ? stackalloc byte[1024] : new byte[maxLength];
+        var length = Encoding.UTF8.GetBytes(thumbprint, text);
+        text[length++] = (byte)' ';
+        length += Encoding.UTF8.GetBytes(jti, text[length..]);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes($"{thumbprint} {jti}"), hash);
+        SHA256.HashData(text[..length], hash);
         return (BinaryPrimitives.ReadUInt64LittleEndian(hash), BinaryPrimitives.ReadUInt64LittleEndian(hash[8..]));
     }
 }

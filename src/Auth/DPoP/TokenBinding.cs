@@ -10,7 +10,12 @@ namespace Api.Auth.DPoP;
 /// §6.1), null when the token is bound some other way (a certificate's <c>x5t#S256</c>, RFC 8705)
 /// or its <c>cnf</c> is malformed, neither of which a DPoP proof can satisfy.
 /// </summary>
-internal sealed record TokenBinding(bool IsBound, string? Thumbprint)
+/// <param name="AccessTokenHash">
+/// For a token bound to a DPoP key, the <c>ath</c> every proof sent with it must carry (RFC 9449
+/// §4.2): worked out once, when the token is validated, and remembered with it, rather than
+/// hashing the whole token again on every request.
+/// </param>
+internal sealed record TokenBinding(bool IsBound, string? Thumbprint, string? AccessTokenHash = null)
 {
     public static readonly TokenBinding Unbound = new(false, null);
 
@@ -26,6 +31,6 @@ internal sealed record TokenBinding(bool IsBound, string? Thumbprint)
             && cnf.TryGetProperty("jkt", out var value) && value.ValueKind == JsonValueKind.String
             ? value.GetString()
             : null;
-        return new(true, string.IsNullOrEmpty(jkt) ? null : jkt);
+        return string.IsNullOrEmpty(jkt) ? new(true, null) : new(true, jkt, DPoPProofValidator.AccessTokenHash(token.EncodedToken));
     }
 }

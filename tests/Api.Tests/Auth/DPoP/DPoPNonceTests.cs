@@ -161,6 +161,6 @@ public sealed class DPoPNonceTests : IDisposable
         options.Value.ApplyListDefaults();
         var validator = new DPoPProofValidator(options, new InMemoryDPoPReplayCache(options, clock), new DPoPNonces(options, clock), proofKeys, clock);
         return await validator.ValidateAsync(
-            new DPoPProofRequest(new StringValues(proof), "GET", Url, AccessToken, key.Thumbprint), TestContext.Current.CancellationToken);
+            new DPoPProofRequest(new StringValues(proof), "GET", Url, DPoPKey.AccessTokenHash(AccessToken), key.Thumbprint), TestContext.Current.CancellationToken);
     }
 }

@@ -368,7 +368,7 @@ public sealed class DPoPProofRulesTests : IDisposable
     {
         validator ??= Validator(options);
         return await validator.ValidateAsync(
-            new DPoPProofRequest(proofs, method, url, accessToken, bound == BoundToProofKey ? key.Thumbprint : bound), TestContext.Current.CancellationToken);
+            new DPoPProofRequest(proofs, method, url, accessToken is null ? null : DPoPKey.AccessTokenHash(accessToken), bound == BoundToProofKey ? key.Thumbprint : bound), TestContext.Current.CancellationToken);
     }
 
     /// <summary>A refusal's words never hold the proof or the token, nor any part of them.</summary>

@@ -48,6 +48,27 @@ public sealed class DPoPRequestTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task A_remembered_token_still_takes_only_proofs_made_for_it()
+    {
+        // The ath a bound token's proofs must carry is worked out once and remembered with the
+        // token: a proof made for another token of the same key must still be refused.
+        using var key = DPoPKey.CreateEcdsa();
+        var token = BoundToken(fixture.Tokens, key);
+        var sibling = fixture.Tokens.Create(t => t.Claim("cnf", new Dictionary<string, object?> { ["jkt"] = key.Thumbprint }).Claim("sub", "sibling"));
+        Assert.NotEqual(token, sibling);
+        using var client = fixture.Api.CreateClient();
+
+        using var first = await SendAsync(client, "/api/private", $"DPoP {token}", Proof(client, key, "GET", "/api/private", token));
+        using var siblingFirst = await SendAsync(client, "/api/private", $"DPoP {sibling}", Proof(client, key, "GET", "/api/private", sibling));
+        using var proofForSibling = await SendAsync(client, "/api/private", $"DPoP {token}", Proof(client, key, "GET", "/api/private", sibling));
+        using var proofForToken = await SendAsync(client, "/api/private", $"DPoP {sibling}", Proof(client, key, "GET", "/api/private", token));
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, siblingFirst.StatusCode));
+        await AssertRefusedAsync(proofForSibling, "DPoP", "invalid_dpop_proof", "dpop_ath_mismatch");
+        await AssertRefusedAsync(proofForToken, "DPoP", "invalid_dpop_proof", "dpop_ath_mismatch");
+    }
+
+    [Fact]
     public async Task A_bound_token_sent_as_a_bearer_token_is_refused_even_once_it_was_remembered()
     {
         using var key = DPoPKey.CreateEcdsa();

@@ -22,16 +22,18 @@ public sealed class TokenBindingTests(ApiFixture fixture)
     [MemberData(nameof(Confirmations))]
     public void A_token_with_any_cnf_is_bound_and_only_a_string_jkt_names_a_DPoP_key(string @case, object? cnf, bool bound, string? thumbprint)
     {
-        var token = new JsonWebToken(fixture.Tokens.Create(t =>
+        var encoded = fixture.Tokens.Create(t =>
         {
             if (cnf is not null)
             {
                 t.Claim("cnf", cnf);
             }
-        }));
+        });
 
-        var binding = TokenBinding.Of(token);
+        var binding = TokenBinding.Of(new JsonWebToken(encoded));
 
         Assert.True((bound, thumbprint) == (binding.IsBound, binding.Thumbprint), $"{@case}: got {binding}");
+        // The ath its proofs must carry, kept only where a DPoP proof can be sent with it.
+        Assert.Equal(thumbprint is null ? null : DPoPKey.AccessTokenHash(encoded), binding.AccessTokenHash);
     }
 }
