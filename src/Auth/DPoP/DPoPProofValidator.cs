@@ -98,7 +98,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
         var buffer = ArrayPool<byte>.Shared.Rent(payloadEnd + jws.Length);
         try
         {
-            return Check(request, settings, jws, headerEnd, payloadEnd, buffer, out proof);
+            return CheckParts(request, settings, jws, headerEnd, payloadEnd, buffer, out proof);
         }
         finally
         {
@@ -107,7 +107,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
     }
 
     /// <summary>The checks of a proof with three parts, working in <paramref name="buffer"/>.</summary>
-    private DPoPProofFailure? Check(
+    private DPoPProofFailure? CheckParts(
         DPoPProofRequest request, DPoPOptions settings, string jws, int headerEnd, int payloadEnd, byte[] buffer, out CheckedProof proof)
     {
         proof = default;

@@ -181,17 +181,16 @@ internal sealed class ProofKey : IDisposable
 
             // RFC 7518 §6.3.1.1-2: unsigned big-endian integers in their shortest form. An exponent of 1
             // (or any even one) would let anyone "sign" for the key; real keys use 65537.
-            var n = Base64UrlText.Decode(nText);
             var e = Base64UrlText.Decode(eText);
-            var modulusBits = n is { Length: > 0 } && n[0] != 0 ? (n.Length * 8) - (BitOperations.LeadingZeroCount((uint)n[0]) - 24) : 0;
-            if (modulusBits is < MinRsaBits or > MaxRsaBits
+            if (Base64UrlText.Decode(nText) is not { Length: > 0 } n || n[0] == 0
+                || (n.Length * 8) - (BitOperations.LeadingZeroCount((uint)n[0]) - 24) is < MinRsaBits or > MaxRsaBits
                 || e is not { Length: >= 1 and <= 4 } || e[0] == 0 || (e[^1] & 1) == 0 || (e.Length == 1 && e[0] < 3))
             {
                 problem = InvalidRsa;
                 return false;
             }
 
-            key = new ProofKey(algorithm, keys.Add(text, JwkThumbprint.OfRsa(n!, e), () => RSA.Create(new RSAParameters { Modulus = n, Exponent = e })));
+            key = new ProofKey(algorithm, keys.Add(text, JwkThumbprint.OfRsa(n, e), () => RSA.Create(new RSAParameters { Modulus = n, Exponent = e })));
             problem = null;
             return true;
         }
