@@ -29,7 +29,7 @@ internal static class ProofCheck
         var thumbprint = JwkThumbprint.OfEc("P-256", point.Q.X, point.Q.Y);
         var tokenHash = DPoPProofValidator.AccessTokenHash(proofs.Token);
 
-        // The first WarmUp are not counted: until .NET has compiled the validator's code at its
+        // Batches in the first WarmUp are not counted: until .NET has compiled the validator's code at its
         // final tier, the check measured 10 µs more over its verification.
         var checkTime = TimeSpan.Zero;
         var verifyTime = TimeSpan.Zero;
