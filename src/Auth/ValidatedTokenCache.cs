@@ -59,7 +59,7 @@ internal sealed class ValidatedTokenCache : IDisposable
     {
         principal = null;
         validated = null;
-        if (entries is null)
+        if (entries is null || credentials.Header is not { } header)
         {
             return false;
         }
@@ -67,11 +67,6 @@ internal sealed class ValidatedTokenCache : IDisposable
         var now = time.GetUtcNow();
         var connection = ConnectionItemsOf(context);
         var last = connection?.TryGetValue(LastTokenKey, out var remembered) is true ? remembered as LastToken : null;
-        if (credentials.Header is not { } header)
-        {
-            return false;
-        }
-
         if (last is null || !ReferenceEquals(last.Header, header) || !last.Entry.IsCurrent(now))
         {
             var key = KeyOf(credentials.Token!);
