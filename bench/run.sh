@@ -8,8 +8,9 @@
 #
 # What it does, on 127.0.0.1 only, every step bounded in time:
 #   1. builds in Release, into bench/results/build/: the API, the stock comparator
-#      (bench/baseline), the loopback issuer (bench/Issuer) and the memory-run client
-#      (bench/TokenSender); with BEFORE_REF, also the API as it was at that commit, checked out
+#      (bench/baseline), the loopback issuer (bench/Issuer), the memory-run client
+#      (bench/TokenSender), the DPoP proof maker (bench/ProofSender) and the DPoP cases' control
+#      (bench/ApiControl: the root's Program.cs and src/ plus one endpoint); with BEFORE_REF, also the API as it was at that commit, checked out
 #      with `git worktree add` into bench/results/before-src/ (git-ignored; reused by later runs);
 #   2. starts the issuer (discovery + JWKS over http), which writes TOKENS + MEMORY_TOKENS
 #      distinct valid tokens with permissions ["read:messages"] (the memory run's are unused before);
@@ -34,6 +35,8 @@
 #        b-mem       API with limits, in memory   as (b), a rate limit configured high enough
 #                                                 never to trigger (LIMITS=1)
 #        b-redis     API with limits, in Redis    the same, counted in a redis-server of its own
+#        b-v         API + ES256 (control)        /api/private-scoped-es256: (b) plus one ES256 verification
+#                                                 in the handler (bench/ApiControl; DPOP=1)
 #        e-mem       API (DPoP, in memory)        /api/private-scoped, one DPoP-bound token and a fresh
 #                                                 ES256 proof per request (DPOP=1; scripts/dpop.lua)
 #        e-redis     API (DPoP, Redis)            the same, proofs' jti recorded in the redis-server
@@ -67,7 +70,7 @@
 #   DPOP=0 (skip the DPoP cases e-mem and e-redis, their servers and the proof memory run),
 #   DPOP_RATE=20000 (proofs made per second of each wrk run: more than the server can take, since a
 #   proof is good once), DPOP_MEMORY_PROOFS=1000000 (the proof memory run; 0 skips it),
-#   PROFILE=1 (after the rounds, one more run of each case (a, b, c, d-a, d-b, d-c, e-mem, f, f@before)
+#   PROFILE=1 (after the rounds, one more run of each case (a, b, c, d-a, d-b, d-c, b-v, e-mem, f, f@before)
 #   under `perf record -g`, broken down by scripts/perf_breakdown.py into CPU µs per request per
 #   stage, (a) and (d-a) also per middleware (what the API adds to an anonymous request), and
 #   under dotnet-counters for the bytes allocated per request; installs Debian's linux-perf and the
@@ -216,6 +219,7 @@ if [[ $SKIP_BUILD != 1 ]]; then
   build issuer "$BENCH/Issuer/Issuer.csproj"
   build sender "$BENCH/TokenSender/TokenSender.csproj"
   build proofs "$BENCH/ProofSender/ProofSender.csproj"
+  build control "$BENCH/ApiControl/ApiControl.csproj"
 fi
 
 # The before build: BEFORE_REF checked out in a worktree of this repository (a detached HEAD, so
@@ -486,6 +490,7 @@ case_args() { # CASE URL [SECONDS]: sets CASE_ARGS, wrk's arguments for the case
       ;;
     a | d-a) CASE_ARGS=("$2/api/public") ;;
     b | d-b | b-mem | b-redis) CASE_ARGS=(-H "Authorization: Bearer $TOKEN" "$2/api/private-scoped") ;;
+    b-v) CASE_ARGS=(-H "Authorization: Bearer $TOKEN" "$2/api/private-scoped-es256") ;;
     c | d-c) CASE_ARGS=(-s "$BENCH/scripts/tokens.lua" "$2/api/private-scoped" -- "$TOKEN_FILE" "$TOKENS") ;;
     f) CASE_ARGS=(-H "Authorization: Bearer $TAMPERED" "$2/api/private") ;;
     d-f) CASE_ARGS=(-H "Authorization: Bearer $TAMPERED" "$2/api/private-scoped") ;;
@@ -588,6 +593,14 @@ if [[ $LIMITS == 1 ]]; then
   log "redis-server holds $REDIS_KEYS keys after the preflight"
 fi
 if [[ $DPOP == 1 ]]; then
+  start_server api-control control Api.dll /health/ready
+  CONTROL_PID=$SERVER_PID CONTROL_URL=$SERVER_URL
+  preflight "$CONTROL_URL" "API + ES256 (control)"
+  expect 401 "$CONTROL_URL/api/private-scoped-es256"
+  expect 200 "$CONTROL_URL/api/private-scoped-es256" "$TOKEN"
+  timeout "$STARTUP_TIMEOUT" wrk -t1 -c"$CONNECTIONS" -d"$STARTUP_WARMUP" -H "Authorization: Bearer $TOKEN" \
+    "$CONTROL_URL/api/private-scoped-es256" >/dev/null 2>&1 || die "start-up warm-up of the control failed"
+  log "API + ES256 (control): no token 401, token 200 on /api/private-scoped-es256; warmed up"
   start_server api-dpop-memory api Api.dll /health/ready "${DPOP_MEMORY_ENV[@]}"
   DPOP_MEM_PID=$SERVER_PID DPOP_MEM_URL=$SERVER_URL
   dpop_preflight "$DPOP_MEM_URL" "API for DPoP, replays in memory"
@@ -613,6 +626,7 @@ for round in $(seq "$ROUNDS"); do
     measure "$round" b-redis "API, limits in Redis" "$REDIS_API_PID" "$REDIS_API_URL"
   fi
   if [[ $DPOP == 1 ]]; then
+    measure "$round" b-v "API + ES256 (control)" "$CONTROL_PID" "$CONTROL_URL"
     measure "$round" e-mem "API (DPoP, memory)" "$DPOP_MEM_PID" "$DPOP_MEM_URL"
     measure "$round" e-redis "API (DPoP, Redis)" "$DPOP_REDIS_PID" "$DPOP_REDIS_URL"
     # One ES256 verification, on this machine, in this round: what a DPoP request may cost over (b);
@@ -694,6 +708,8 @@ if [[ $PROFILE == 1 ]]; then
   profile d-c "baseline (d-c)" "$BASE_PID" "$BASE_URL"
   PROFILES+=("$PROFILED")
   if [[ $DPOP == 1 ]]; then
+    profile b-v "API + ES256 (b-v)" "$CONTROL_PID" "$CONTROL_URL"
+    PROFILES+=("$PROFILED")
     profile e-mem "API, DPoP (e-mem)" "$DPOP_MEM_PID" "$DPOP_MEM_URL"
     PROFILES+=("$PROFILED")
   fi
@@ -900,11 +916,15 @@ row() { # CASE SERVER ROUTE TOKEN
     OVER_EMEM=$(diff_us "$CPU_EMEM" "$CPU_B")
     OVER_EREDIS=$(diff_us "$CPU_EREDIS" "$CPU_B")
     LIMIT_EMEM=$(awk -v v="$ES256_US" 'BEGIN { printf "%.1f", v + 10 }')
+    # The control: one verification as the server pays for it, (b-v) over (b).
+    VERIFY_IN_SERVER=$(diff_us "$(med b-v 10)" "$CPU_B")
+    LIMIT_EMEM_SERVER=$(awk -v v="$VERIFY_IN_SERVER" 'BEGIN { printf "%.1f", v + 10 }')
     if [[ $LIMITS == 1 ]]; then
       REDIS_TRIP=$(diff_us "$(med b-redis 10)" "$CPU_B")
       LIMIT_EREDIS=$(awk -v v="$ES256_US" -v r="$REDIS_TRIP" 'BEGIN { printf "%.1f", v + r + 10 }')
+      LIMIT_EREDIS_SERVER=$(awk -v v="$VERIFY_IN_SERVER" -v r="$REDIS_TRIP" 'BEGIN { printf "%.1f", v + r + 10 }')
     else
-      REDIS_TRIP=n/a LIMIT_EREDIS=n/a
+      REDIS_TRIP=n/a LIMIT_EREDIS=n/a LIMIT_EREDIS_SERVER=n/a
     fi
     echo
     echo "DPoP (RFC 9449): \`/api/private-scoped\` with one DPoP-bound token (\`cnf.jkt\`) and a fresh ES256" \
@@ -915,7 +935,11 @@ row() { # CASE SERVER ROUTE TOKEN
       "verification measured by \`ProofSender check\` in every round, on one thread: median $ES256_US µs" \
       "(rounds: $(paste -sd, "$ES256" | sed 's/,/, /g')); in the same batches, the API's whole proof check" \
       "(its \`DPoPProofValidator\`, replays in memory, no HTTP) on the same proofs: median $CHECK_US µs" \
-      "(rounds: $(paste -sd, "$CHECK" | sed 's/,/, /g')). One Redis round trip: what (b-redis) costs over (b), $REDIS_TRIP µs."
+      "(rounds: $(paste -sd, "$CHECK" | sed 's/,/, /g')). One Redis round trip: what (b-redis) costs over (b), $REDIS_TRIP µs." \
+      "The control, (b-v): (b) on one more server, the API built with one endpoint more (bench/ApiControl)," \
+      "\`/api/private-scoped\` plus one ES256 verification in its handler and nothing else: what one verification" \
+      "costs the API inside a request under load, where the micro-benchmark runs it in a tight loop with warm caches." \
+      "A DPoP request differs from (b-v) by the proof check's own work (and its header) only."
     echo
     echo "| case | server | req/s | p50 ms | p99 ms | CPU µs/req | CPU µs/req over (b) |"
     echo "|---|---|---:|---:|---:|---:|---:|"
@@ -924,6 +948,7 @@ row() { # CASE SERVER ROUTE TOKEN
         "$(med "$1" 6)" "$(med "$1" 10)" "$(diff_us "$(med "$1" 10)" "$CPU_B")"
     }
     dpop_row b "API, Bearer (for reference)"
+    dpop_row b-v "API + one ES256 verification, Bearer (the control)"
     dpop_row e-mem "API, DPoP, replays in memory"
     dpop_row e-redis "API, DPoP, replays in Redis"
     echo
@@ -931,6 +956,9 @@ row() { # CASE SERVER ROUTE TOKEN
     echo "|---|---:|---:|---|"
     echo "| (e-mem) CPU over (b) ≤ one ES256 verification + 10 µs | $OVER_EMEM µs | ≤ $LIMIT_EMEM µs | $(verdict "$OVER_EMEM" '<=' "$LIMIT_EMEM") |"
     echo "| (e-redis) CPU over (b) ≤ that + one Redis round trip | $OVER_EREDIS µs | ≤ $LIMIT_EREDIS µs | $(verdict "$OVER_EREDIS" '<=' "$LIMIT_EREDIS") |"
+    echo "| the control: one ES256 verification inside the API's request, (b-v) CPU over (b) | $VERIFY_IN_SERVER µs | (for information) | |"
+    echo "| (e-mem) CPU over (b) ≤ the control + 10 µs | $OVER_EMEM µs | ≤ $LIMIT_EMEM_SERVER µs | $(verdict "$OVER_EMEM" '<=' "$LIMIT_EMEM_SERVER") |"
+    echo "| (e-redis) CPU over (b) ≤ the control + one Redis round trip + 10 µs | $OVER_EREDIS µs | ≤ $LIMIT_EREDIS_SERVER µs | $(verdict "$OVER_EREDIS" '<=' "$LIMIT_EREDIS_SERVER") |"
     echo "| the proof check alone, in-process, over its one verification | $OVER_CHECK µs | (for information) | |"
     echo "| p99 of (e-mem) | $(med e-mem 6) ms | ≤ 5 ms | $(verdict "$(med e-mem 6)" '<=' 5) |"
     echo "| p99 of (e-redis) | $(med e-redis 6) ms | ≤ 5 ms | $(verdict "$(med e-redis 6)" '<=' 5) |"
