@@ -200,6 +200,16 @@ public sealed class DPoPProofRulesTests : IDisposable
         Assert.True(result.IsValid, result.Failure?.Description);
     }
 
+    [Fact]
+    public async Task A_request_URL_with_no_http_scheme_and_host_matches_no_other_spelling()
+    {
+        // What the server would build from a request without a Host header.
+        var result = await ValidateAsync(key.Proof("GET", "http://localhost/api/x", AccessToken, Now).Build(), url: "http:///api/x");
+
+        Assert.Equal(("invalid_dpop_proof", "dpop_htu_mismatch"), (result.Failure?.Error, result.Failure?.Reason));
+        Assert.Contains("this request's URL has no valid scheme and host", result.Failure!.Description, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(-300)]
     [InlineData(30)]
