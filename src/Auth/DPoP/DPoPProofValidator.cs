@@ -132,7 +132,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
             return headerFailure;
         }
 
-        if (!ProofKey.TryRead(header.RootElement.GetProperty("jwk"), alg, keys, out var key, out var keyProblem))
+        if (!ProofKey.TryRead(header.RootElement.GetProperty("jwk"u8), alg, keys, out var key, out var keyProblem))
         {
             return InvalidProof(DPoPReason.BadJwk, keyProblem);
         }
@@ -173,13 +173,13 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
     private static DPoPProofFailure? CheckHeader(JsonElement header, DPoPOptions settings, out string alg)
     {
         alg = string.Empty;
-        if (!header.TryGetProperty("typ", out var typ) || typ.ValueKind != JsonValueKind.String
+        if (!header.TryGetProperty("typ"u8, out var typ) || typ.ValueKind != JsonValueKind.String
             || !(typ.ValueEquals(ProofType) || IsProofType(typ.GetString())))
         {
             return InvalidProof(DPoPReason.Typ, "The DPoP proof's 'typ' header must be 'dpop+jwt' (RFC 9449 §4.2).");
         }
 
-        if (header.TryGetProperty("crit", out _))
+        if (header.TryGetProperty("crit"u8, out _))
         {
             return InvalidProof(DPoPReason.UnsupportedCrit, "The DPoP proof's 'crit' header names extensions this API does not support (RFC 7515 §4.1.11).");
         }
@@ -191,7 +191,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
         }
 
         alg = proofAlg;
-        return header.TryGetProperty("jwk", out _) ? null
+        return header.TryGetProperty("jwk"u8, out _) ? null
             : InvalidProof(DPoPReason.BadJwk, "The DPoP proof has no 'jwk' header: it must carry the public key it is signed with (RFC 9449 §4.2).");
     }
 
@@ -199,7 +199,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
     private DPoPProofFailure? CheckClaims(JsonElement claims, DPoPProofRequest request, DPoPOptions settings, string thumbprint, out CheckedProof proof)
     {
         proof = default;
-        if (!claims.TryGetProperty("jti", out var jtiValue) || jtiValue is { ValueKind: JsonValueKind.String } && jtiValue.GetString() is "")
+        if (!claims.TryGetProperty("jti"u8, out var jtiValue) || jtiValue is { ValueKind: JsonValueKind.String } && jtiValue.GetString() is "")
         {
             return InvalidProof(DPoPReason.MissingJti, "The DPoP proof has no 'jti': give every proof a new unique identifier (RFC 9449 §4.2).");
         }
@@ -209,7 +209,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
             return InvalidProof(DPoPReason.BadJti, $"The DPoP proof's 'jti' must be a string of at most {MaxJtiLength} characters.");
         }
 
-        if (!Is(claims, "htm", request.Method))
+        if (!Is(claims, "htm"u8, request.Method))
         {
             return InvalidProof(DPoPReason.HtmMismatch, $"The DPoP proof's 'htm' must be this request's method, {request.Method}.");
         }
@@ -232,7 +232,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
         var renewNonce = false;
         if (settings.RequireNonce)
         {
-            var nonce = nonces.Check(StringOf(claims, "nonce"), out renewNonce);
+            var nonce = nonces.Check(StringOf(claims, "nonce"u8), out renewNonce);
             const string retry = "retry with the nonce this answer's DPoP-Nonce header carries (RFC 9449 §9).";
             switch (nonce)
             {
@@ -257,7 +257,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
     /// </summary>
     private static DPoPProofFailure? CheckTarget(JsonElement claims, string requestUrl)
     {
-        if (Is(claims, "htu", requestUrl))
+        if (Is(claims, "htu"u8, requestUrl))
         {
             return null;
         }
@@ -268,7 +268,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
             return InvalidProof(DPoPReason.HtuMismatch, "The DPoP proof's 'htu' cannot match: this request's URL has no valid scheme and host.");
         }
 
-        return HttpTargetUri.Normalize(StringOf(claims, "htu")) == url ? null
+        return HttpTargetUri.Normalize(StringOf(claims, "htu"u8)) == url ? null
             : InvalidProof(DPoPReason.HtuMismatch,
                 $"The DPoP proof's 'htu' must be this request's URL, {Quoted(url)}, without query and fragment (compared after RFC 3986 normalization). Behind a proxy, the API must be told the public scheme and host (forwarded headers).");
     }
@@ -276,7 +276,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
     /// <summary>RFC 9449 §4.3 check 11 and §11.1: made at most ProofMaxAge ago, and at most ProofLeeway ahead of our clock.</summary>
     private DPoPProofFailure? CheckIssuedAt(JsonElement claims, DPoPOptions settings)
     {
-        if (!claims.TryGetProperty("iat", out var iat) || iat.ValueKind != JsonValueKind.Number
+        if (!claims.TryGetProperty("iat"u8, out var iat) || iat.ValueKind != JsonValueKind.Number
             || !iat.TryGetDouble(out var seconds) || seconds is < 0 or > MaxUnixSeconds)
         {
             return InvalidProof(DPoPReason.MissingIat, "The DPoP proof has no numeric 'iat': say when it was made, in seconds since 1970 (RFC 9449 §4.2).");
@@ -301,7 +301,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
     /// </summary>
     private static DPoPProofFailure? CheckToken(JsonElement claims, string accessTokenHash, string? boundThumbprint, string thumbprint)
     {
-        if (!Is(claims, "ath", accessTokenHash))
+        if (!Is(claims, "ath"u8, accessTokenHash))
         {
             return InvalidProof(DPoPReason.AthMismatch,
                 "The DPoP proof's 'ath' must be the hash of the access token sent with it: base64url(SHA-256(token)) (RFC 9449 §4.2).");
@@ -343,7 +343,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
     /// <summary>The configured algorithm <paramref name="header"/>'s <c>alg</c> names, if it names one.</summary>
     private static string? Allowed(JsonElement header, IList<string> algorithms)
     {
-        if (!header.TryGetProperty("alg", out var alg) || alg.ValueKind != JsonValueKind.String)
+        if (!header.TryGetProperty("alg"u8, out var alg) || alg.ValueKind != JsonValueKind.String)
         {
             return null;
         }
@@ -360,10 +360,10 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
     }
 
     /// <summary>Whether <paramref name="json"/>'s member <paramref name="name"/> is the string <paramref name="expected"/>, compared without copying it out.</summary>
-    private static bool Is(JsonElement json, string name, string expected) =>
+    private static bool Is(JsonElement json, ReadOnlySpan<byte> name, string expected) =>
         json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.ValueEquals(expected);
 
-    private static string? StringOf(JsonElement json, string name) =>
+    private static string? StringOf(JsonElement json, ReadOnlySpan<byte> name) =>
         json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
