@@ -10,8 +10,9 @@
 #   1. builds in Release, into bench/results/build/: the API, the stock comparator
 #      (bench/baseline), the loopback issuer (bench/Issuer), the memory-run client
 #      (bench/TokenSender), the DPoP proof maker (bench/ProofSender) and the DPoP cases' control
-#      (bench/ApiControl: the root's Program.cs and src/ plus one endpoint); with BEFORE_REF, also the API as it was at that commit, checked out
-#      with `git worktree add` into bench/results/before-src/ (git-ignored; reused by later runs);
+#      (bench/ApiControl: the root's Program.cs and src/ plus one endpoint); with BEFORE_REF, also
+#      the API as it was at that commit, checked out with `git worktree add` into
+#      bench/results/before-src/ (git-ignored; reused by later runs);
 #   2. starts the issuer (discovery + JWKS over http), which writes TOKENS + MEMORY_TOKENS
 #      distinct valid tokens with permissions ["read:messages"] (the memory run's are unused before);
 #   3. starts the API (Production, logging at Warning), the before build if any (the same way) and
@@ -61,13 +62,13 @@
 #   MEMORY_TOKENS=100000 (0 skips the memory run), SKIP_BUILD=1 (reuse bench/results/build),
 #   SERVER_ENV="K=V ..." (extra environment for every server, e.g. DOTNET_gcServer=0),
 #   API_PROJECT=path/to/Api.csproj (measure another copy of the API, e.g. a candidate change,
-#   against the same baseline),
+#   against the same baseline; the control (b-v) is still built from this checkout's sources),
 #   BEFORE_REF=<commit or branch> (also measure the API as it was there: cases a, b, c and f,
 #   each right next to the current build's; reports after ÷ before per case),
 #   FLOOD=0 (skip the forged-token flood cases and their servers),
 #   LIMITS=0 (skip the rate-limit cases b-mem and b-redis, their two servers and redis-server;
 #   redis-server is Debian's package, installed with apt-get when missing),
-#   DPOP=0 (skip the DPoP cases e-mem and e-redis, their servers and the proof memory run),
+#   DPOP=0 (skip the DPoP cases b-v, e-mem and e-redis, their servers and the proof memory run),
 #   DPOP_RATE=20000 (proofs made per second of each wrk run: more than the server can take, since a
 #   proof is good once), DPOP_MEMORY_PROOFS=1000000 (the proof memory run; 0 skips it),
 #   PROFILE=1 (after the rounds, one more run of each case (a, b, c, d-a, d-b, d-c, b-v, e-mem, f, f@before)
