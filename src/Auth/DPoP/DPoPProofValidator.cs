@@ -209,7 +209,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
             return InvalidProof(DPoPReason.BadJti, $"The DPoP proof's 'jti' must be a string of at most {MaxJtiLength} characters.");
         }
 
-        if (!Is(claims, "htm"u8, request.Method))
+        if (!claims.HasString("htm"u8, request.Method))
         {
             return InvalidProof(DPoPReason.HtmMismatch, $"The DPoP proof's 'htm' must be this request's method, {request.Method}.");
         }
@@ -232,7 +232,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
         var renewNonce = false;
         if (settings.RequireNonce)
         {
-            var nonce = nonces.Check(StringOf(claims, "nonce"u8), out renewNonce);
+            var nonce = nonces.Check(claims.StringOf("nonce"u8), out renewNonce);
             const string retry = "retry with the nonce this answer's DPoP-Nonce header carries (RFC 9449 §9).";
             switch (nonce)
             {
@@ -257,7 +257,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
     /// </summary>
     private static DPoPProofFailure? CheckTarget(JsonElement claims, string requestUrl)
     {
-        if (Is(claims, "htu"u8, requestUrl))
+        if (claims.HasString("htu"u8, requestUrl))
         {
             return null;
         }
@@ -268,7 +268,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
             return InvalidProof(DPoPReason.HtuMismatch, "The DPoP proof's 'htu' cannot match: this request's URL has no valid scheme and host.");
         }
 
-        return HttpTargetUri.Normalize(StringOf(claims, "htu"u8)) == url ? null
+        return HttpTargetUri.Normalize(claims.StringOf("htu"u8)) == url ? null
             : InvalidProof(DPoPReason.HtuMismatch,
                 $"The DPoP proof's 'htu' must be this request's URL, {Quoted(url)}, without query and fragment (compared after RFC 3986 normalization). Behind a proxy, the API must be told the public scheme and host (forwarded headers).");
     }
@@ -301,7 +301,7 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
     /// </summary>
     private static DPoPProofFailure? CheckToken(JsonElement claims, string accessTokenHash, string? boundThumbprint, string thumbprint)
     {
-        if (!Is(claims, "ath"u8, accessTokenHash))
+        if (!claims.HasString("ath"u8, accessTokenHash))
         {
             return InvalidProof(DPoPReason.AthMismatch,
                 "The DPoP proof's 'ath' must be the hash of the access token sent with it: base64url(SHA-256(token)) (RFC 9449 §4.2).");
@@ -358,13 +358,6 @@ internal sealed class DPoPProofValidator(IOptions<DPoPOptions> options, IDPoPRep
 
         return null;
     }
-
-    /// <summary>Whether <paramref name="json"/>'s member <paramref name="name"/> is the string <paramref name="expected"/>, compared without copying it out.</summary>
-    private static bool Is(JsonElement json, ReadOnlySpan<byte> name, string expected) =>
-        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.ValueEquals(expected);
-
-    private static string? StringOf(JsonElement json, ReadOnlySpan<byte> name) =>
-        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
 

@@ -88,7 +88,7 @@ internal sealed class ProofKey : IDisposable
             }
         }
 
-        if (!Is(jwk, "kty"u8, algorithm.KeyType))
+        if (!jwk.HasString("kty"u8, algorithm.KeyType))
         {
             problem = $"The DPoP proof is signed with {alg}, which needs an {algorithm.KeyType} key{(algorithm.Curve is { } curve ? $" on {curve}" : "")}, but its 'jwk' is not one ('kty').";
             return false;
@@ -122,7 +122,7 @@ internal sealed class ProofKey : IDisposable
         JsonElement jwk, string alg, ProofAlgorithm algorithm, ProofKeys keys, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
     {
         key = null;
-        if (!Is(jwk, "crv"u8, algorithm.Curve!) || String(jwk, "x"u8) is not { } xText || String(jwk, "y"u8) is not { } yText)
+        if (!jwk.HasString("crv"u8, algorithm.Curve!) || jwk.StringOf("x"u8) is not { } xText || jwk.StringOf("y"u8) is not { } yText)
         {
             problem = InvalidEc(alg, algorithm);
             return false;
@@ -163,7 +163,7 @@ internal sealed class ProofKey : IDisposable
     private static bool TryReadRsa(JsonElement jwk, ProofAlgorithm algorithm, ProofKeys keys, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
     {
         key = null;
-        if (String(jwk, "n"u8) is not { } nText || String(jwk, "e"u8) is not { } eText)
+        if (jwk.StringOf("n"u8) is not { } nText || jwk.StringOf("e"u8) is not { } eText)
         {
             problem = InvalidRsa;
             return false;
@@ -203,12 +203,6 @@ internal sealed class ProofKey : IDisposable
 
     private static string InvalidEc(string alg, ProofAlgorithm algorithm) =>
         $"The DPoP proof is signed with {alg}, whose 'jwk' must be an EC key with 'crv' {algorithm.Curve} and base64url 'x' and 'y' of {algorithm.CoordinateBytes} bytes each.";
-
-    private static string? String(JsonElement jwk, ReadOnlySpan<byte> name) =>
-        jwk.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    private static bool Is(JsonElement jwk, ReadOnlySpan<byte> name, string expected) =>
-        jwk.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.ValueEquals(expected);
 
     private sealed record ProofAlgorithm(string KeyType, HashAlgorithmName Hash, string? Curve, ECCurve? NamedCurve, int CoordinateBytes, RSASignaturePadding? Padding)
     {

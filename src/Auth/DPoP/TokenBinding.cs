@@ -28,8 +28,7 @@ internal sealed record TokenBinding(bool IsBound, string? Thumbprint, string? Ac
         }
 
         var jkt = token.TryGetPayloadValue<JsonElement>("cnf", out var cnf) && cnf.ValueKind == JsonValueKind.Object
-            && cnf.TryGetProperty("jkt", out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
+            ? cnf.StringOf("jkt"u8)
             : null;
         return string.IsNullOrEmpty(jkt) ? new(true, null) : new(true, jkt, DPoPProofValidator.AccessTokenHash(token.EncodedToken));
     }

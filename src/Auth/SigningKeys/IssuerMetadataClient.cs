@@ -97,8 +97,8 @@ internal sealed class IssuerMetadataClient(IHttpClientFactory httpClients, IOpti
                 throw new KeyFetchException(KeyFetchFailure.NotJson, $"{discoveryUrl} is not a JSON object.");
             }
 
-            named = root.TryGetProperty("issuer", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString() : null;
-            jwksUri = root.TryGetProperty("jwks_uri", out var j) && j.ValueKind == JsonValueKind.String ? j.GetString() : null;
+            named = root.StringOf("issuer"u8);
+            jwksUri = root.StringOf("jwks_uri"u8);
         }
         catch (JsonException e)
         {
