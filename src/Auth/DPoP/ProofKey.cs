@@ -94,7 +94,19 @@ internal sealed class ProofKey : IDisposable
             return false;
         }
 
-        return algorithm.KeyType == "EC" ? TryReadEc(jwk, alg, algorithm, keys, out key, out problem) : TryReadRsa(jwk, algorithm, keys, out key, out problem);
+        if (!TryTextOf(jwk, alg, algorithm, out var text, out problem))
+        {
+            return false;
+        }
+
+        if (keys.TryRent(text, out var kept))
+        {
+            key = new ProofKey(algorithm, kept);
+            problem = null;
+            return true;
+        }
+
+        return algorithm.KeyType == "EC" ? TryImportEc(text, alg, algorithm, keys, out key, out problem) : TryImportRsa(text, algorithm, keys, out key, out problem);
     }
 
     /// <summary>Whether <paramref name="signature"/> is this key's signature of <paramref name="signingInput"/> under the proof's algorithm.</summary>
@@ -118,11 +130,43 @@ internal sealed class ProofKey : IDisposable
 
     public void Dispose() => lease.Dispose();
 
-    private static bool TryReadEc(
-        JsonElement jwk, string alg, ProofAlgorithm algorithm, ProofKeys keys, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
+    /// <summary>
+    /// The members that define the key, as <paramref name="jwk"/> spells them: what a kept key is
+    /// found by, and what <see cref="TryImportEc"/> and <see cref="TryImportRsa"/> decode.
+    /// </summary>
+    private static bool TryTextOf(JsonElement jwk, string alg, ProofAlgorithm algorithm, out ProofKeys.JwkText text, [NotNullWhen(false)] out string? problem)
+    {
+        text = default;
+        problem = null;
+        if (algorithm.KeyType == "EC")
+        {
+            if (jwk.HasString("crv"u8, algorithm.Curve!) && jwk.StringOf("x"u8) is { } x && jwk.StringOf("y"u8) is { } y)
+            {
+                text = new ProofKeys.JwkText(algorithm.Curve!, x, y);
+                return true;
+            }
+
+            problem = InvalidEc(alg, algorithm);
+            return false;
+        }
+
+        if (jwk.StringOf("n"u8) is { } n && jwk.StringOf("e"u8) is { } e)
+        {
+            text = new ProofKeys.JwkText("RSA", n, e);
+            return true;
+        }
+
+        problem = InvalidRsa;
+        return false;
+    }
+
+    private static bool TryImportEc(
+        ProofKeys.JwkText text, string alg, ProofAlgorithm algorithm, ProofKeys keys, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
     {
         key = null;
-        if (!jwk.HasString("crv"u8, algorithm.Curve!) || jwk.StringOf("x"u8) is not { } xText || jwk.StringOf("y"u8) is not { } yText)
+        // RFC 7518 §6.2.1.2-3: each coordinate is the full size of the curve's field, never shortened.
+        if (Base64UrlText.Decode(text.First) is not { } x || Base64UrlText.Decode(text.Second) is not { } y
+            || x.Length != algorithm.CoordinateBytes || y.Length != algorithm.CoordinateBytes)
         {
             problem = InvalidEc(alg, algorithm);
             return false;
@@ -130,22 +174,6 @@ internal sealed class ProofKey : IDisposable
 
         try
         {
-            var text = new ProofKeys.JwkText(algorithm.Curve!, xText, yText);
-            if (keys.TryRent(text, out var kept))
-            {
-                key = new ProofKey(algorithm, kept);
-                problem = null;
-                return true;
-            }
-
-            // RFC 7518 §6.2.1.2-3: each coordinate is the full size of the curve's field, never shortened.
-            if (Base64UrlText.Decode(xText) is not { } x || Base64UrlText.Decode(yText) is not { } y
-                || x.Length != algorithm.CoordinateBytes || y.Length != algorithm.CoordinateBytes)
-            {
-                problem = InvalidEc(alg, algorithm);
-                return false;
-            }
-
             // Refused unless the point is on the curve (an invalid-curve key must never verify anything).
             var curve = algorithm.NamedCurve!.Value;
             key = new ProofKey(algorithm, keys.Add(text, JwkThumbprint.OfEc(algorithm.Curve!, x, y),
@@ -160,10 +188,16 @@ internal sealed class ProofKey : IDisposable
         }
     }
 
-    private static bool TryReadRsa(JsonElement jwk, ProofAlgorithm algorithm, ProofKeys keys, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
+    private static bool TryImportRsa(
+        ProofKeys.JwkText text, ProofAlgorithm algorithm, ProofKeys keys, [NotNullWhen(true)] out ProofKey? key, [NotNullWhen(false)] out string? problem)
     {
         key = null;
-        if (jwk.StringOf("n"u8) is not { } nText || jwk.StringOf("e"u8) is not { } eText)
+        // RFC 7518 §6.3.1.1-2: unsigned big-endian integers in their shortest form. An exponent of 1
+        // (or any even one) would let anyone "sign" for the key; real keys use 65537.
+        var e = Base64UrlText.Decode(text.Second);
+        if (Base64UrlText.Decode(text.First) is not { Length: > 0 } n || n[0] == 0
+            || (n.Length * 8) - (BitOperations.LeadingZeroCount((uint)n[0]) - 24) is < MinRsaBits or > MaxRsaBits
+            || e is not { Length: >= 1 and <= 4 } || e[0] == 0 || (e[^1] & 1) == 0 || (e.Length == 1 && e[0] < 3))
         {
             problem = InvalidRsa;
             return false;
@@ -171,25 +205,6 @@ internal sealed class ProofKey : IDisposable
 
         try
         {
-            var text = new ProofKeys.JwkText("RSA", nText, eText);
-            if (keys.TryRent(text, out var kept))
-            {
-                key = new ProofKey(algorithm, kept);
-                problem = null;
-                return true;
-            }
-
-            // RFC 7518 §6.3.1.1-2: unsigned big-endian integers in their shortest form. An exponent of 1
-            // (or any even one) would let anyone "sign" for the key; real keys use 65537.
-            var e = Base64UrlText.Decode(eText);
-            if (Base64UrlText.Decode(nText) is not { Length: > 0 } n || n[0] == 0
-                || (n.Length * 8) - (BitOperations.LeadingZeroCount((uint)n[0]) - 24) is < MinRsaBits or > MaxRsaBits
-                || e is not { Length: >= 1 and <= 4 } || e[0] == 0 || (e[^1] & 1) == 0 || (e.Length == 1 && e[0] < 3))
-            {
-                problem = InvalidRsa;
-                return false;
-            }
-
             key = new ProofKey(algorithm, keys.Add(text, JwkThumbprint.OfRsa(n, e), () => RSA.Create(new RSAParameters { Modulus = n, Exponent = e })));
             problem = null;
             return true;
